@@ -1,0 +1,75 @@
+//! The one storage interface every backend implements, in domain terms (DESIGN "Storage").
+
+use async_trait::async_trait;
+
+use crate::account::{Account, ApiKey};
+use crate::event::AccountEvent;
+use crate::fold::FoldSettings;
+use crate::page::{PageRequest, Row};
+use crate::query::RoomFilter;
+use crate::sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
+use crate::summary::StoredJson;
+use crate::time::Millis;
+
+/// What can go wrong in storage, in terms the HTTP layer can map without knowing the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached right now; worth retrying later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The result of appending a batch: new events and repeats of stored ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AppendOutcome {
+    pub accepted: u64,
+    pub duplicates: u64,
+}
+
+/// Counts of a rebuild, for the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RebuildReport {
+    pub rooms: u64,
+    pub events: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip to the database, for `/readyz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// The key page tokens are signed with, created once per database.
+    async fn token_secret(&self) -> Result<Vec<u8>, StoreError>;
+
+    /// Fails with `Conflict` when the SID exists.
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError>;
+    /// Creates the account, or sets its auth token when it exists.
+    async fn upsert_account(&self, account: &Account) -> Result<(), StoreError>;
+    async fn account(&self, sid: &AccountSid) -> Result<Option<Account>, StoreError>;
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    async fn set_verify_callbacks(&self, sid: &AccountSid, verify: bool) -> Result<(), StoreError>;
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Stores the events and folds the new ones into their rooms' summaries, all in one
+    /// transaction: when this returns `Ok`, every event is durable. Repeats change nothing.
+    async fn append(&self, events: &[AccountEvent], settings: &FoldSettings, now: Millis) -> Result<AppendOutcome, StoreError>;
+
+    /// Up to `request.fetch_limit()` rooms of the account in the request's walking order.
+    async fn list_rooms(&self, account: &AccountSid, filter: &RoomFilter, request: &PageRequest) -> Result<Vec<Row>, StoreError>;
+    async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError>;
+    /// Up to `request.fetch_limit()` participants of the room, ordered by `join_time`, sid.
+    async fn list_participants(&self, account: &AccountSid, room: &RoomSid, request: &PageRequest) -> Result<Vec<Row>, StoreError>;
+    async fn participant(&self, account: &AccountSid, room: &RoomSid, participant: &ParticipantSid) -> Result<Option<StoredJson>, StoreError>;
+
+    /// Re-summarises rooms whose summaries change with time alone (settle window, room
+    /// timeout) and are due at `now`; returns how many changed.
+    async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError>;
+    /// Recomputes every summary from the stored events.
+    async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError>;
+}

@@ -1,0 +1,96 @@
+//! The two summaries the Insights API serves, field for field as Twilio's schema orders them.
+//! `url` and `links` are not stored: they depend on the public base URL of each request.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::sid::{AccountSid, ParticipantSid, RoomSid};
+use crate::time::{api_seconds, Millis};
+use crate::vocab::{
+    Codec, CreatedMethod, EdgeLocation, HttpMethod, MediaRegion, ParticipantStatus, ProcessingState,
+    RoomEndReason, RoomStatus, RoomType,
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub account_sid: AccountSid,
+    pub room_sid: RoomSid,
+    pub room_name: Option<String>,
+    #[serde(with = "api_seconds")]
+    pub create_time: Option<Millis>,
+    #[serde(with = "api_seconds")]
+    pub end_time: Option<Millis>,
+    pub room_type: Option<RoomType>,
+    pub room_status: Option<RoomStatus>,
+    pub status_callback: Option<String>,
+    pub status_callback_method: Option<HttpMethod>,
+    pub created_method: Option<CreatedMethod>,
+    pub end_reason: Option<RoomEndReason>,
+    pub max_participants: Option<i64>,
+    pub unique_participants: i64,
+    pub unique_participant_identities: i64,
+    pub concurrent_participants: i64,
+    pub max_concurrent_participants: Option<i64>,
+    pub codecs: Vec<Codec>,
+    pub media_region: Option<MediaRegion>,
+    pub duration_sec: Option<i64>,
+    pub total_participant_duration_sec: i64,
+    pub total_recording_duration_sec: i64,
+    pub processing_state: ProcessingState,
+    pub recording_enabled: bool,
+    pub edge_location: Option<EdgeLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticipantSummary {
+    pub participant_sid: ParticipantSid,
+    pub participant_identity: Option<String>,
+    #[serde(with = "api_seconds")]
+    pub join_time: Option<Millis>,
+    #[serde(with = "api_seconds")]
+    pub leave_time: Option<Millis>,
+    pub duration_sec: Option<i64>,
+    pub account_sid: AccountSid,
+    pub room_sid: RoomSid,
+    pub status: ParticipantStatus,
+    pub codecs: Vec<Codec>,
+    pub end_reason: Option<String>,
+    pub error_code: Option<i64>,
+    pub error_code_url: Option<String>,
+    pub media_region: Option<MediaRegion>,
+    pub properties: Option<Value>,
+    pub edge_location: Option<EdgeLocation>,
+    pub publisher_info: Option<Value>,
+}
+
+/// A summary serialised once, when it changes, and served as bytes: the `url` (and `links`)
+/// are spliced in per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredJson(pub String);
+
+impl StoredJson {
+    pub fn of<T: Serialize>(value: &T) -> StoredJson {
+        StoredJson(serde_json::to_string(value).expect("summaries always serialise"))
+    }
+
+    /// Appends `"url": …` (and `"links": …` when given) to the stored object, writing into `out`.
+    pub fn render_into(&self, out: &mut String, url: &str, links: Option<(&str, &str)>) {
+        let body = self.0.trim_end();
+        let open = body.strip_suffix('}').unwrap_or(body);
+        out.push_str(open);
+        out.push_str(",\"url\":");
+        push_json_string(out, url);
+        if let Some((key, link)) = links {
+            out.push_str(",\"links\":{");
+            push_json_string(out, key);
+            out.push(':');
+            push_json_string(out, link);
+            out.push('}');
+        }
+        out.push('}');
+    }
+}
+
+pub fn push_json_string(out: &mut String, text: &str) {
+    out.push_str(&serde_json::to_string(text).expect("strings always serialise"));
+}

@@ -1,0 +1,71 @@
+//! The command line of DESIGN.md: one binary, one subcommand per job.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DatabaseArgs, ServeArgs};
+
+#[derive(Parser, Debug)]
+#[command(name = "roomlog", version, about = "A self-hosted, Twilio-compatible Video Insights API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (API, events, health); creates and migrates the database.
+    Serve(Box<ServeArgs>),
+    /// Manage accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Recompute every summary from the stored events.
+    Rebuild(RebuildArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountsCommand {
+    /// Create an account and print its SID and auth token (shown once).
+    Create {
+        #[arg(long, default_value = "roomlog account")]
+        friendly_name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List accounts (without secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create an API key for an account and print its SID and secret (shown once).
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long, default_value = "roomlog key")]
+        friendly_name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long, env = "ROOMLOG_SETTLE_WINDOW", default_value = "5m")]
+    pub settle_window: crate::config::Span,
+    #[arg(long, env = "ROOMLOG_ROOM_TIMEOUT", default_value = "24h")]
+    pub room_timeout: crate::config::Span,
+}

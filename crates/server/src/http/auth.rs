@@ -1,0 +1,102 @@
+//! HTTP Basic auth with an account's auth token or an API key (BEHAVIOUR §3). Every comparison
+//! is constant-time; verified credentials are cached briefly so reads do not query them each time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::{AccountSid, ApiKeySid, Store};
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+
+/// The account a request acts for, once its credentials are verified.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub account: AccountSid,
+}
+
+enum Credential {
+    Account(Account),
+    Key(ApiKey),
+}
+
+/// Positive-only cache: a new credential is looked up at once; a known one is re-read after
+/// `TTL`, so a rotated token takes effect within that time on every node.
+#[derive(Default)]
+pub struct CredentialCache {
+    entries: Mutex<HashMap<String, (Instant, std::sync::Arc<Credential>)>>,
+}
+
+const TTL: Duration = Duration::from_secs(30);
+
+impl CredentialCache {
+    fn get(&self, username: &str) -> Option<std::sync::Arc<Credential>> {
+        let entries = self.entries.lock().ok()?;
+        entries.get(username).filter(|(at, _)| at.elapsed() < TTL).map(|(_, c)| c.clone())
+    }
+
+    fn put(&self, username: &str, credential: Credential) -> std::sync::Arc<Credential> {
+        let credential = std::sync::Arc::new(credential);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() > 10_000 {
+                entries.clear();
+            }
+            entries.insert(username.to_owned(), (Instant::now(), credential.clone()));
+        }
+        credential
+    }
+}
+
+fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
+    let header = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (user, secret) = decoded.split_once(':')?;
+    Some((user.to_owned(), secret.to_owned()))
+}
+
+async fn lookup(store: &dyn Store, username: &str) -> Result<Option<Credential>, ApiError> {
+    if let Ok(sid) = username.parse::<AccountSid>() {
+        return Ok(store.account(&sid).await?.map(Credential::Account));
+    }
+    if let Ok(sid) = username.parse::<ApiKeySid>() {
+        return Ok(store.api_key(&sid).await?.map(Credential::Key));
+    }
+    Ok(None)
+}
+
+/// Verifies `username:secret` against the store (through the cache).
+pub async fn authenticate(state: &AppState, username: &str, secret: &str) -> Result<AccountSid, ApiError> {
+    let credential = match state.credentials.get(username) {
+        Some(found) => found,
+        None => match lookup(state.store.as_ref(), username).await? {
+            Some(found) => state.credentials.put(username, found),
+            None => return Err(ApiError::unauthorized()),
+        },
+    };
+    match credential.as_ref() {
+        Credential::Account(account) if account.token_matches(secret) => Ok(account.sid.clone()),
+        Credential::Key(key) if key.secret_matches(secret) => Ok(key.account_sid.clone()),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (username, secret) = basic_credentials(parts).ok_or_else(ApiError::unauthorized)?;
+        let account = authenticate(state, &username, &secret).await?;
+        Ok(Authenticated { account })
+    }
+}

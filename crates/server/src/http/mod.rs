@@ -1,0 +1,84 @@
+//! The HTTP surface: routes, the headers every response carries (CORS, request id), Twilio-style
+//! 404/405 fallbacks, and the public base URL every absolute URL is built from.
+
+pub mod auth;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod insights;
+pub mod listing;
+
+use axum::extract::{OriginalUri, Request};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use rand::RngCore;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use error::ApiError;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(insights::router())
+        .merge(events::router())
+        .merge(health::router())
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .with_state(state)
+        .layer(middleware::from_fn(common_headers))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn not_found(uri: OriginalUri) -> ApiError {
+    ApiError::not_found(uri.path())
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::method_not_allowed(method.as_str())
+}
+
+const CORS: [(&str, &str); 5] = [
+    ("access-control-allow-origin", "*"),
+    ("access-control-allow-methods", "GET, POST, OPTIONS"),
+    ("access-control-allow-headers", "Accept, Authorization, Content-Type, If-None-Match"),
+    ("access-control-expose-headers", "ETag"),
+    ("access-control-allow-credentials", "true"),
+];
+
+/// CORS on every response and `OPTIONS` answered 204 without auth; a `Twilio-Request-Id`
+/// (BEHAVIOUR §3).
+async fn common_headers(request: Request, next: Next) -> Response {
+    let mut response = if request.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    for (name, value) in CORS {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    let mut id = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut id);
+    if let Ok(value) = HeaderValue::from_str(&format!("RQ{}", hex::encode(id))) {
+        headers.insert(HeaderName::from_static("twilio-request-id"), value);
+    }
+    response
+}
+
+/// The base of every absolute URL: the configured public URL, else `scheme://Host` of the
+/// request, with `X-Forwarded-Proto`/`-Host` honoured only when the proxy is trusted.
+pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(',').next().unwrap_or("").trim().to_owned());
+    let forwarded = |name: &str| if state.config.trust_proxy { header_text(name).filter(|v| !v.is_empty()) } else { None };
+    let scheme = forwarded("x-forwarded-proto").filter(|s| s == "http" || s == "https").unwrap_or_else(|| "http".into());
+    let host = forwarded("x-forwarded-host")
+        .or_else(|| header_text(header::HOST.as_str()))
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)))
+        .unwrap_or_else(|| state.config.listen.to_string());
+    format!("{scheme}://{host}")
+}

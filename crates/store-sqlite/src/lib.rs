@@ -1,0 +1,154 @@
+//! The embedded default store: one SQLite file in WAL mode, migrations embedded in the binary.
+//! One writer connection serialises writes (SQLite allows one writer anyway); readers run in
+//! parallel on their own connections.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod reads;
+mod writes;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::page::{PageRequest, Row};
+use roomlog_core::{
+    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, FoldSettings, Millis, ParticipantSid, RebuildReport,
+    RoomFilter, RoomSid, Store, StoreError, StoredJson,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+/// Maps the driver's errors once (STYLE habit 4): constraint violations are conflicts, a busy
+/// or unreachable file is unavailable, everything else is opaque.
+pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(error.to_string())
+        }
+        _ => StoreError::Other(Box::new(error)),
+    }
+}
+
+pub(crate) fn corrupt(error: serde_json::Error) -> StoreError {
+    StoreError::Other(Box::new(error))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database named by a `sqlite://` URL.
+    pub async fn open(url: &str, readers: u32) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(Box::new(e)))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the event is acknowledged (BEHAVIOUR §4.3).
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-16000");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(store_error)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(store_error)?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Applies the embedded migrations and creates the page-token key on first use.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations")
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('token_key', randomblob(32))")
+            .execute(&self.writer)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'token_key'")
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError> {
+        accounts::insert(&self.writer, account, false).await
+    }
+    async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
+        accounts::insert(&self.writer, account, true).await
+    }
+    async fn account(&self, sid: &AccountSid) -> Result<Option<Account>, StoreError> {
+        accounts::find(&self.reader, Some(sid)).await.map(|mut found| found.pop())
+    }
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        accounts::find(&self.reader, None).await
+    }
+    async fn set_verify_callbacks(&self, sid: &AccountSid, verify: bool) -> Result<(), StoreError> {
+        accounts::set_verify_callbacks(&self.writer, sid, verify).await
+    }
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        accounts::insert_key(&self.writer, key).await
+    }
+    async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError> {
+        accounts::find_key(&self.reader, sid).await
+    }
+
+    async fn append(&self, events: &[AccountEvent], settings: &FoldSettings, now: Millis) -> Result<AppendOutcome, StoreError> {
+        writes::append(&self.writer, events, settings, now).await
+    }
+
+    async fn list_rooms(&self, account: &AccountSid, filter: &RoomFilter, request: &PageRequest) -> Result<Vec<Row>, StoreError> {
+        reads::list_rooms(&self.reader, account, filter, request).await
+    }
+    async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError> {
+        reads::room(&self.reader, account, room).await
+    }
+    async fn list_participants(&self, account: &AccountSid, room: &RoomSid, request: &PageRequest) -> Result<Vec<Row>, StoreError> {
+        reads::list_participants(&self.reader, account, room, request).await
+    }
+    async fn participant(&self, account: &AccountSid, room: &RoomSid, participant: &ParticipantSid) -> Result<Option<StoredJson>, StoreError> {
+        reads::participant(&self.reader, account, room, participant).await
+    }
+
+    async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
+        writes::revisit_due(&self.writer, settings, now).await
+    }
+    async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError> {
+        writes::rebuild(&self.writer, settings, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
