@@ -8,10 +8,11 @@ attribute and joins it with the version's relative URI on every request).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from roomlog_harness import RoomlogServer, new_sid, seed
@@ -128,34 +129,34 @@ def test_paging_with_limit(client, seeded, limit, page_size):
     assert sids(got) == seeded.sids(*seeded.order)[:limit]
 
 
-def test_stream_with_page_limit(client, seeded):
-    got = list(client.insights.v1.rooms.stream(page_size=2, page_limit=2))
-    assert sids(got) == seeded.sids(*seeded.order)[:4]
+def test_stream_is_lazy_and_ordered(client, seeded):
+    stream = client.insights.v1.rooms.stream(page_size=2)
+    first = [next(stream).room_sid for _ in range(3)]
+    assert first == seeded.sids(*seeded.order)[:3]
+    assert first + [r.room_sid for r in stream] == seeded.sids(*seeded.order)
 
 
 def test_page_objects_walk_forward_and_back(client, seeded):
     rooms = client.insights.v1.rooms
     page = rooms.page(page_size=2)
     assert page.previous_page_url is None
-    pages = [list(page)]
-    urls = []
+    pages = [[r.room_sid for r in page]]  # a Page is an iterator: read it once
     while page.next_page_url is not None:
         assert page.next_page_url.startswith(seeded.server.url + "/v1/Video/Rooms?")
-        urls.append(page.next_page_url)
         page = page.next_page()
         assert page is not None
-        pages.append(list(page))
+        pages.append([r.room_sid for r in page])
     assert [len(p) for p in pages] == [2, 2, 2, 2]
-    assert [r.room_sid for p in pages for r in p] == seeded.sids(*seeded.order)
+    assert [sid for p in pages for sid in p] == seeded.sids(*seeded.order)
     assert page.next_page() is None
 
     # Walk back from the last page with previous_page_url.
-    back = [list(page)]
+    back = [pages[-1]]
     while page.previous_page_url is not None:
         assert page.previous_page_url.startswith(seeded.server.url + "/v1/Video/Rooms?")
         page = page.previous_page()
-        back.append(list(page))
-    assert [[r.room_sid for r in p] for p in reversed(back)] == [[r.room_sid for r in p] for p in pages]
+        back.append([r.room_sid for r in page])
+    assert list(reversed(back)) == pages
 
 
 def test_page_meta_on_the_wire(seeded):
@@ -419,17 +420,30 @@ def test_fetch_participant_still_connected(client, seeded):
 
 
 def assert_rest_error(excinfo, status: int, code: int):
+    """fetch(): twilio-python raises TwilioRestException(status, code from the JSON body)."""
     e = excinfo.value
     assert isinstance(e, TwilioRestException)
     assert e.status == status, e
     assert e.code == code, e
 
 
+def assert_page_error(excinfo, status: int, code: int):
+    """list()/page(): twilio-python 9.x raises a plain TwilioException("Unable to fetch page",
+    response) for any non-200 page (twilio.base.page.Page.process_response)."""
+    e = excinfo.value
+    assert isinstance(e, TwilioException)
+    assert e.args[0] == "Unable to fetch page"
+    response = e.args[1]
+    assert response.status_code == status, response.text
+    body = json.loads(response.text)
+    assert body["code"] == code and body["status"] == status, body
+
+
 def test_wrong_token_is_401(seeded):
     bad = client_for(seeded.server, password="0" * 32)
-    with pytest.raises(TwilioRestException) as ei:
+    with pytest.raises(TwilioException) as ei:
         bad.insights.v1.rooms.list()
-    assert_rest_error(ei, 401, 20003)
+    assert_page_error(ei, 401, 20003)
     with pytest.raises(TwilioRestException) as ei:
         bad.insights.v1.rooms(seeded.rooms["R1"]).fetch()
     assert_rest_error(ei, 401, 20003)
@@ -437,9 +451,9 @@ def test_wrong_token_is_401(seeded):
 
 def test_unknown_account_is_401(seeded):
     bad = client_for(seeded.server, username=new_sid("AC"), password=seeded.server.auth_token)
-    with pytest.raises(TwilioRestException) as ei:
+    with pytest.raises(TwilioException) as ei:
         bad.insights.v1.rooms.list()
-    assert_rest_error(ei, 401, 20003)
+    assert_page_error(ei, 401, 20003)
 
 
 def test_401_on_the_wire(seeded):
@@ -461,9 +475,9 @@ def test_unknown_room_is_404(client):
 
 def test_unknown_room_participants_is_404(client):
     missing = "RM" + "0" * 32
-    with pytest.raises(TwilioRestException) as ei:
+    with pytest.raises(TwilioException) as ei:
         client.insights.v1.rooms(missing).participants.list()
-    assert_rest_error(ei, 404, 20404)
+    assert_page_error(ei, 404, 20404)
 
 
 def test_unknown_participant_is_404(client, seeded):
@@ -505,10 +519,13 @@ def test_api_key_client(seeded):
     parts = kc.insights.v1.rooms(seeded.rooms["R1"]).participants.list()
     assert len(parts) == 2
 
-    bad = client_for(srv, username=key.sid, password=key.secret[:-1] + ("0" if key.secret[-1] != "0" else "1"),
-                     account_sid=srv.account_sid)
-    with pytest.raises(TwilioRestException) as ei:
+    wrong_secret = key.secret[:-1] + ("0" if key.secret[-1] != "0" else "1")
+    bad = client_for(srv, username=key.sid, password=wrong_secret, account_sid=srv.account_sid)
+    with pytest.raises(TwilioException) as ei:
         bad.insights.v1.rooms.list()
+    assert_page_error(ei, 401, 20003)
+    with pytest.raises(TwilioRestException) as ei:
+        bad.insights.v1.rooms(seeded.rooms["R1"]).fetch()
     assert_rest_error(ei, 401, 20003)
 
 

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod contract;
 pub mod event;
 pub mod fold;
 pub mod page;

@@ -1,0 +1,191 @@
+//! The store contract: behaviour every backend must show, run against each of them
+//! (`store_contract_tests!` in a backend's tests), so backend parity is a test.
+
+use serde_json::json;
+
+use crate::account::{Account, ApiKey};
+use crate::event::{AccountEvent, RoomEvent};
+use crate::fold::FoldSettings;
+use crate::page::{Cursor, Direction, PageRequest, Row};
+use crate::query::RoomFilter;
+use crate::sid::{AccountSid, ParticipantSid, RoomSid};
+use crate::store::{Store, StoreError};
+use crate::summary::{ParticipantSummary, RoomSummary};
+use crate::time::Millis;
+use crate::vocab::{Codec, CodecSet, ProcessingState, RoomType};
+
+const T0: i64 = 1_761_588_961_000;
+
+fn event(room: &RoomSid, kind: &str, at_ms: i64, extra: serde_json::Value) -> RoomEvent {
+    let mut value = json!({"event": kind, "room_sid": room, "timestamp": Millis(T0 + at_ms).to_rfc3339_millis()});
+    if let (Some(target), Some(fields)) = (value.as_object_mut(), extra.as_object()) {
+        target.extend(fields.clone());
+    }
+    serde_json::from_value(value).expect("contract events are valid")
+}
+
+fn stamp(account: &AccountSid, events: Vec<RoomEvent>) -> Vec<AccountEvent> {
+    events.into_iter().map(|e| AccountEvent::new(account.clone(), None, e, "test", json!({}))).collect()
+}
+
+async fn new_account(store: &dyn Store) -> AccountSid {
+    let account = Account::generate("contract");
+    store.insert_account(&account).await.expect("insert account");
+    account.sid
+}
+
+/// A room created `at_ms` after T0 with one participant on a VP8 track.
+fn room_events(room: &RoomSid, at_ms: i64, room_type: &str, codec: &str) -> Vec<RoomEvent> {
+    let pa = ParticipantSid::from_seed(room.as_str().as_bytes());
+    vec![
+        event(room, "room-created", at_ms, json!({"room_type": room_type, "room_name": format!("room-{at_ms}")})),
+        event(room, "participant-connected", at_ms + 1000, json!({"participant_sid": pa, "participant_identity": "p"})),
+        event(room, "track-added", at_ms + 2000, json!({"participant_sid": pa, "track_sid": "MT1", "codec": codec})),
+    ]
+}
+
+fn first_page(size: u32) -> PageRequest {
+    PageRequest { size, page: 0, cursor: None, offset: 0, cutoff: None }
+}
+
+fn sids(rows: &[Row]) -> Vec<String> {
+    rows.iter().map(|r| r.sid.clone()).collect()
+}
+
+pub async fn accounts_and_keys_round_trip(store: &dyn Store) {
+    let account = Account::generate("first");
+    store.insert_account(&account).await.unwrap();
+    assert!(matches!(store.insert_account(&account).await, Err(StoreError::Conflict(_))), "a second insert conflicts");
+    let rotated = Account { auth_token: "0".repeat(32), ..account.clone() };
+    store.upsert_account(&rotated).await.unwrap();
+    assert_eq!(store.account(&account.sid).await.unwrap().unwrap().auth_token, "0".repeat(32));
+    store.set_verify_callbacks(&account.sid, false).await.unwrap();
+    assert!(!store.account(&account.sid).await.unwrap().unwrap().verify_callbacks);
+    assert!(store.accounts().await.unwrap().iter().any(|a| a.sid == account.sid));
+    let (key, secret) = ApiKey::generate(account.sid.clone(), "k");
+    store.insert_api_key(&key).await.unwrap();
+    let found = store.api_key(&key.sid).await.unwrap().unwrap();
+    assert!(found.secret_matches(&secret));
+    assert_eq!(found.account_sid, account.sid);
+    assert!(store.account(&AccountSid::generate()).await.unwrap().is_none());
+    assert_eq!(store.token_secret().await.unwrap(), store.token_secret().await.unwrap());
+}
+
+pub async fn appending_counts_new_events_and_repeats(store: &dyn Store) {
+    let account = new_account(store).await;
+    let room = RoomSid::generate();
+    let events = stamp(&account, room_events(&room, 0, "group", "VP8"));
+    let settings = FoldSettings::default();
+    let first = store.append(&events, &settings, Millis(T0)).await.unwrap();
+    assert_eq!((first.accepted, first.duplicates), (3, 0));
+    let again = store.append(&events, &settings, Millis(T0)).await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, 3));
+    let summary: RoomSummary = serde_json::from_str(&store.room(&account, &room).await.unwrap().unwrap().0).unwrap();
+    assert_eq!(summary.unique_participants, 1);
+    assert_eq!(summary.codecs, vec![Codec::Vp8]);
+    let rows = store.list_participants(&account, &room, &first_page(10)).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let participant: ParticipantSid = rows[0].sid.parse().unwrap();
+    let fetched: ParticipantSummary =
+        serde_json::from_str(&store.participant(&account, &room, &participant).await.unwrap().unwrap().0).unwrap();
+    assert_eq!(fetched.codecs, vec![Codec::Vp8]);
+}
+
+pub async fn lists_are_ordered_filtered_keyset_paged_and_isolated(store: &dyn Store) {
+    let account = new_account(store).await;
+    let other = new_account(store).await;
+    let settings = FoldSettings::default();
+    let mut expected = Vec::new();
+    for i in 0..7i64 {
+        let room = RoomSid::generate();
+        // Two rooms share each second, so the sid breaks ties.
+        let (room_type, codec) = if i % 2 == 0 { ("group", "VP8") } else { ("go", "OPUS") };
+        store.append(&stamp(&account, room_events(&room, (i / 2) * 1000, room_type, codec)), &settings, Millis(T0)).await.unwrap();
+        expected.push(((i / 2) * 1000, room.to_string()));
+    }
+    store.append(&stamp(&other, room_events(&RoomSid::generate(), 0, "group", "VP8")), &settings, Millis(T0)).await.unwrap();
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = expected.into_iter().map(|(_, sid)| sid).collect();
+
+    let all = store.list_rooms(&account, &RoomFilter::default(), &first_page(100)).await.unwrap();
+    assert_eq!(sids(&all), expected, "create_time desc, room_sid desc; other accounts excluded");
+
+    let page1 = store.list_rooms(&account, &RoomFilter::default(), &first_page(3)).await.unwrap();
+    assert_eq!(page1.len(), 4, "PageSize + 1 rows are fetched");
+    let after = Cursor { direction: Direction::Next, time_secs: page1[2].time_secs, sid: page1[2].sid.clone() };
+    let request = PageRequest { size: 3, page: 1, cursor: Some(after), offset: 0, cutoff: None };
+    let page2 = store.list_rooms(&account, &RoomFilter::default(), &request).await.unwrap();
+    assert_eq!(sids(&page2), expected[3..7].to_vec());
+    let before = Cursor { direction: Direction::Previous, time_secs: page2[0].time_secs, sid: page2[0].sid.clone() };
+    let request = PageRequest { size: 3, page: 0, cursor: Some(before), offset: 0, cutoff: None };
+    let back = store.list_rooms(&account, &RoomFilter::default(), &request).await.unwrap();
+    let mut walked = expected[0..3].to_vec();
+    walked.reverse();
+    assert_eq!(sids(&back), walked, "a backward walk returns the rows before the cursor, nearest first");
+    let offset = PageRequest { offset: 6, ..first_page(3) };
+    assert_eq!(sids(&store.list_rooms(&account, &RoomFilter::default(), &offset).await.unwrap()), expected[6..].to_vec());
+
+    let by_type = RoomFilter { room_types: vec![RoomType::Go], ..RoomFilter::default() };
+    assert_eq!(store.list_rooms(&account, &by_type, &first_page(100)).await.unwrap().len(), 3);
+    let by_codec = RoomFilter { codecs: [Codec::Opus, Codec::H264].into_iter().collect::<CodecSet>(), ..RoomFilter::default() };
+    assert_eq!(store.list_rooms(&account, &by_codec, &first_page(100)).await.unwrap().len(), 3);
+    let by_name = RoomFilter { room_name: Some("room-1000".into()), ..RoomFilter::default() };
+    assert_eq!(store.list_rooms(&account, &by_name, &first_page(100)).await.unwrap().len(), 2);
+    let window = RoomFilter { created_after: Some(Millis(T0 + 1000)), created_before: Some(Millis(T0 + 2500)), ..RoomFilter::default() };
+    assert_eq!(store.list_rooms(&account, &window, &first_page(100)).await.unwrap().len(), 4, "after inclusive, before exclusive");
+    let cutoff = PageRequest { cutoff: Some(Millis(T0 + 2001)), ..first_page(100) };
+    assert_eq!(store.list_rooms(&account, &RoomFilter::default(), &cutoff).await.unwrap().len(), 1, "the cutoff rounds up to whole seconds");
+}
+
+pub async fn time_alone_settles_rooms_when_revisited(store: &dyn Store) {
+    let account = new_account(store).await;
+    let room = RoomSid::generate();
+    let settings = FoldSettings { settle_window_ms: 60_000, room_timeout_ms: 3_600_000 };
+    let mut events = room_events(&room, 0, "group", "VP8");
+    events.push(event(&room, "room-ended", 10_000, json!({})));
+    store.append(&stamp(&account, events), &settings, Millis(T0 + 10_000)).await.unwrap();
+    let state = |json: String| serde_json::from_str::<RoomSummary>(&json).unwrap().processing_state;
+    assert_eq!(state(store.room(&account, &room).await.unwrap().unwrap().0), ProcessingState::InProgress);
+    assert_eq!(store.revisit_due(&settings, Millis(T0 + 69_999)).await.unwrap(), 0, "not due yet");
+    assert_eq!(store.revisit_due(&settings, Millis(T0 + 70_000)).await.unwrap(), 1);
+    assert_eq!(state(store.room(&account, &room).await.unwrap().unwrap().0), ProcessingState::Complete);
+    assert_eq!(store.revisit_due(&settings, Millis(T0 + 80_000)).await.unwrap(), 0, "a complete room is not revisited");
+}
+
+pub async fn a_rebuild_equals_incremental_ingestion(store: &dyn Store) {
+    let account = new_account(store).await;
+    let room = RoomSid::generate();
+    let settings = FoldSettings::default();
+    let now = Millis(T0 + 100_000);
+    for event in stamp(&account, room_events(&room, 0, "group", "H264")) {
+        store.append(std::slice::from_ref(&event), &settings, now).await.unwrap();
+    }
+    let before = store.room(&account, &room).await.unwrap().unwrap();
+    let participants = store.list_participants(&account, &room, &first_page(10)).await.unwrap();
+    let report = store.rebuild(&settings, now).await.unwrap();
+    assert!(report.rooms >= 1 && report.events >= 3);
+    assert_eq!(store.room(&account, &room).await.unwrap().unwrap(), before);
+    assert_eq!(store.list_participants(&account, &room, &first_page(10)).await.unwrap(), participants);
+}
+
+/// Generates one `#[tokio::test]` per contract case for a backend; `$make` is an async
+/// expression yielding a fresh store (and anything that must live as long, e.g. a tempdir).
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:expr) => {
+        $crate::store_contract_tests!(@cases $make;
+            accounts_and_keys_round_trip,
+            appending_counts_new_events_and_repeats,
+            lists_are_ordered_filtered_keyset_paged_and_isolated,
+            time_alone_settles_rooms_when_revisited,
+            a_rebuild_equals_incremental_ingestion,
+        );
+    };
+    (@cases $make:expr; $($case:ident,)*) => {$(
+        #[tokio::test]
+        async fn $case() {
+            let (store, _guard) = $make.await;
+            $crate::contract::$case(&store).await;
+        }
+    )*};
+}
