@@ -63,7 +63,12 @@ impl ApiKey {
     /// A new key and its secret, which is shown once and never stored.
     pub fn generate(account_sid: AccountSid, friendly_name: &str) -> (ApiKey, String) {
         let secret = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
-        let key = ApiKey { sid: ApiKeySid::generate(), account_sid, friendly_name: friendly_name.to_owned(), secret_hash: hash_secret(&secret) };
+        let key = ApiKey {
+            sid: ApiKeySid::generate(),
+            account_sid,
+            friendly_name: friendly_name.to_owned(),
+            secret_hash: hash_secret(&secret),
+        };
         (key, secret)
     }
 

@@ -100,10 +100,16 @@ pub async fn lists_are_ordered_filtered_keyset_paged_and_isolated(store: &dyn St
         let room = RoomSid::generate();
         // Two rooms share each second, so the sid breaks ties.
         let (room_type, codec) = if i % 2 == 0 { ("group", "VP8") } else { ("go", "OPUS") };
-        store.append(&stamp(&account, room_events(&room, (i / 2) * 1000, room_type, codec)), &settings, Millis(T0)).await.unwrap();
+        store
+            .append(&stamp(&account, room_events(&room, (i / 2) * 1000, room_type, codec)), &settings, Millis(T0))
+            .await
+            .unwrap();
         expected.push(((i / 2) * 1000, room.to_string()));
     }
-    store.append(&stamp(&other, room_events(&RoomSid::generate(), 0, "group", "VP8")), &settings, Millis(T0)).await.unwrap();
+    store
+        .append(&stamp(&other, room_events(&RoomSid::generate(), 0, "group", "VP8")), &settings, Millis(T0))
+        .await
+        .unwrap();
     expected.sort_by(|a, b| b.cmp(a));
     let expected: Vec<String> = expected.into_iter().map(|(_, sid)| sid).collect();
 
@@ -123,18 +129,34 @@ pub async fn lists_are_ordered_filtered_keyset_paged_and_isolated(store: &dyn St
     walked.reverse();
     assert_eq!(sids(&back), walked, "a backward walk returns the rows before the cursor, nearest first");
     let offset = PageRequest { offset: 6, ..first_page(3) };
-    assert_eq!(sids(&store.list_rooms(&account, &RoomFilter::default(), &offset).await.unwrap()), expected[6..].to_vec());
+    assert_eq!(
+        sids(&store.list_rooms(&account, &RoomFilter::default(), &offset).await.unwrap()),
+        expected[6..].to_vec()
+    );
 
     let by_type = RoomFilter { room_types: vec![RoomType::Go], ..RoomFilter::default() };
     assert_eq!(store.list_rooms(&account, &by_type, &first_page(100)).await.unwrap().len(), 3);
-    let by_codec = RoomFilter { codecs: [Codec::Opus, Codec::H264].into_iter().collect::<CodecSet>(), ..RoomFilter::default() };
+    let by_codec =
+        RoomFilter { codecs: [Codec::Opus, Codec::H264].into_iter().collect::<CodecSet>(), ..RoomFilter::default() };
     assert_eq!(store.list_rooms(&account, &by_codec, &first_page(100)).await.unwrap().len(), 3);
     let by_name = RoomFilter { room_name: Some("room-1000".into()), ..RoomFilter::default() };
     assert_eq!(store.list_rooms(&account, &by_name, &first_page(100)).await.unwrap().len(), 2);
-    let window = RoomFilter { created_after: Some(Millis(T0 + 1000)), created_before: Some(Millis(T0 + 2500)), ..RoomFilter::default() };
-    assert_eq!(store.list_rooms(&account, &window, &first_page(100)).await.unwrap().len(), 4, "after inclusive, before exclusive");
+    let window = RoomFilter {
+        created_after: Some(Millis(T0 + 1000)),
+        created_before: Some(Millis(T0 + 2500)),
+        ..RoomFilter::default()
+    };
+    assert_eq!(
+        store.list_rooms(&account, &window, &first_page(100)).await.unwrap().len(),
+        4,
+        "after inclusive, before exclusive"
+    );
     let cutoff = PageRequest { cutoff: Some(Millis(T0 + 2001)), ..first_page(100) };
-    assert_eq!(store.list_rooms(&account, &RoomFilter::default(), &cutoff).await.unwrap().len(), 1, "the cutoff rounds up to whole seconds");
+    assert_eq!(
+        store.list_rooms(&account, &RoomFilter::default(), &cutoff).await.unwrap().len(),
+        1,
+        "the cutoff rounds up to whole seconds"
+    );
 }
 
 pub async fn time_alone_settles_rooms_when_revisited(store: &dyn Store) {

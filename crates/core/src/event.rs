@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::sid::{AccountSid, ParticipantSid, RoomSid};
 use crate::time::Millis;
 use crate::vocab::{
-    Codec, CreatedMethod, EdgeLocation, EventKind, HttpMethod, MediaRegion, ParticipantStatus,
-    RoomEndReason, RoomStatus, RoomType, TrackKind,
+    Codec, CreatedMethod, EdgeLocation, EventKind, HttpMethod, MediaRegion, ParticipantStatus, RoomEndReason,
+    RoomStatus, RoomType, TrackKind,
 };
 
 /// One room event in snake_case: the status-callback parameter set plus the optional fields a
@@ -108,9 +108,7 @@ impl RoomEvent {
         }
         if self.participant_sid.is_none() {
             if let Some(reason) = &self.end_reason {
-                reason
-                    .parse::<RoomEndReason>()
-                    .map_err(|e| EventError(format!("end_reason: {e}")))?;
+                reason.parse::<RoomEndReason>().map_err(|e| EventError(format!("end_reason: {e}")))?;
             }
         }
         for (name, value) in [
@@ -170,7 +168,13 @@ pub struct AccountEvent {
 }
 
 impl AccountEvent {
-    pub fn new(account_sid: AccountSid, event_id: Option<String>, event: RoomEvent, source: &'static str, raw: Value) -> Self {
+    pub fn new(
+        account_sid: AccountSid,
+        event_id: Option<String>,
+        event: RoomEvent,
+        source: &'static str,
+        raw: Value,
+    ) -> Self {
         let event_id = event_id.unwrap_or_else(|| event.digest(&account_sid));
         AccountEvent { account_sid, event_id, event, source, raw }
     }
@@ -184,11 +188,9 @@ fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
             .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom(format!("{n} is not an integer"))),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not an integer"))),
+        Some(Value::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{s:?} is not an integer")))
+        }
         Some(other) => Err(serde::de::Error::custom(format!("{other} is not an integer"))),
     }
 }
@@ -237,7 +239,12 @@ mod tests {
     fn unknown_fields_and_bad_values_are_named_in_the_error() {
         let base = json!({"event": "room-created", "timestamp": "2025-10-27T18:16:01Z",
                           "room_sid": "RM0123456789abcdef0123456789abcdef"});
-        for (field, value) in [("room_type", json!("huge")), ("codec", json!("AV1")), ("room_sid", json!("RM1")), ("max_participants", json!("many"))] {
+        for (field, value) in [
+            ("room_type", json!("huge")),
+            ("codec", json!("AV1")),
+            ("room_sid", json!("RM1")),
+            ("max_participants", json!("many")),
+        ] {
             let mut event = base.clone();
             event[field] = value;
             let error = parse(event).unwrap_err();

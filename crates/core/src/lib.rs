@@ -8,6 +8,8 @@ pub mod event;
 pub mod fold;
 pub mod page;
 pub mod query;
+pub mod signature;
+pub mod source;
 pub mod sid;
 pub mod store;
 pub mod summary;

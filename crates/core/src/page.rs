@@ -175,7 +175,11 @@ mod tests {
 
     fn state() -> TokenState {
         TokenState {
-            cursor: Cursor { direction: Direction::Next, time_secs: 1_761_588_961, sid: "RM0123456789abcdef0123456789abcdef".into() },
+            cursor: Cursor {
+                direction: Direction::Next,
+                time_secs: 1_761_588_961,
+                sid: "RM0123456789abcdef0123456789abcdef".into(),
+            },
             cutoff: Some(Millis(1_761_500_000_000)),
         }
     }
@@ -198,13 +202,22 @@ mod tests {
         let flipped = format!("PB{}", &token[2..]);
         let mut tampered = token.clone().into_bytes();
         tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
-        for bad in [String::new(), "PA".into(), "PAnot-base64!".into(), flipped, String::from_utf8(tampered).unwrap(), "XY".repeat(40)] {
+        for bad in [
+            String::new(),
+            "PA".into(),
+            "PAnot-base64!".into(),
+            flipped,
+            String::from_utf8(tampered).unwrap(),
+            "XY".repeat(40),
+        ] {
             assert_eq!(key.decode("s", &bad), Err(TokenError), "{bad}");
         }
     }
 
     fn rows(n: usize) -> Vec<Row> {
-        (0..n).map(|i| Row { time_secs: 100 - i as i64, sid: format!("RM{i:032}"), json: StoredJson("{}".into()) }).collect()
+        (0..n)
+            .map(|i| Row { time_secs: 100 - i as i64, sid: format!("RM{i:032}"), json: StoredJson("{}".into()) })
+            .collect()
     }
 
     #[test]

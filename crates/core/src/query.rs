@@ -76,7 +76,13 @@ impl RoomFilter {
     }
 
     /// Whether a room with these attributes passes the filter (used by tests and in-memory paths).
-    pub fn matches(&self, room_type: Option<RoomType>, codecs: CodecSet, room_name: Option<&str>, create_time: Millis) -> bool {
+    pub fn matches(
+        &self,
+        room_type: Option<RoomType>,
+        codecs: CodecSet,
+        room_name: Option<&str>,
+        create_time: Millis,
+    ) -> bool {
         (self.room_types.is_empty() || room_type.is_some_and(|t| self.room_types.contains(&t)))
             && (self.codecs.0 == 0 || codecs.0 & self.codecs.0 != 0)
             && self.room_name.as_deref().is_none_or(|n| Some(n) == room_name)
@@ -87,7 +93,9 @@ impl RoomFilter {
 
 /// Reads the rooms listing's parameters. Unknown parameters are ignored; an empty value counts
 /// as absent; a repeated single-valued parameter keeps its last value.
-pub fn parse_room_list<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(RoomFilter, Paging), ParamError> {
+pub fn parse_room_list<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(RoomFilter, Paging), ParamError> {
     let mut filter = RoomFilter::default();
     let mut paging = PagingParser::default();
     for (key, value) in pairs {
@@ -138,7 +146,8 @@ impl PagingParser {
     fn read(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
         match key {
             "PageSize" => {
-                let size: i64 = value.trim().parse().map_err(|_| invalid("PageSize", format!("{value:?} is not an integer")))?;
+                let size: i64 =
+                    value.trim().parse().map_err(|_| invalid("PageSize", format!("{value:?} is not an integer")))?;
                 if size < 1 {
                     return Err(invalid("PageSize", format!("{size} is below the minimum of 1")));
                 }
@@ -146,7 +155,8 @@ impl PagingParser {
                 self.page_size = Some(size.min(i64::from(MAX_PAGE_SIZE)) as u32);
             }
             "Page" => {
-                let page: i64 = value.trim().parse().map_err(|_| invalid("Page", format!("{value:?} is not an integer")))?;
+                let page: i64 =
+                    value.trim().parse().map_err(|_| invalid("Page", format!("{value:?} is not an integer")))?;
                 if !(0..=i64::from(u32::MAX / MAX_PAGE_SIZE)).contains(&page) {
                     return Err(invalid("Page", format!("{page} is out of range")));
                 }
@@ -173,7 +183,8 @@ mod tests {
 
     #[test]
     fn repeated_room_types_and_codecs_accumulate_in_enum_order() {
-        let (filter, _) = parse_room_list([("RoomType", "group"), ("RoomType", "go"), ("Codec", "OPUS"), ("Codec", "VP8")]).unwrap();
+        let (filter, _) =
+            parse_room_list([("RoomType", "group"), ("RoomType", "go"), ("Codec", "OPUS"), ("Codec", "VP8")]).unwrap();
         assert_eq!(filter.room_types, vec![RoomType::Go, RoomType::Group]);
         let pairs = filter.query_pairs();
         assert_eq!(pairs[2], ("Codec", "VP8".to_owned()));
@@ -192,7 +203,13 @@ mod tests {
 
     #[test]
     fn every_bad_parameter_is_named() {
-        for (key, value) in [("RoomType", "huge"), ("Codec", "AV1"), ("CreatedAfter", "yesterday"), ("CreatedBefore", "2025-13-40"), ("Page", "-2")] {
+        for (key, value) in [
+            ("RoomType", "huge"),
+            ("Codec", "AV1"),
+            ("CreatedAfter", "yesterday"),
+            ("CreatedBefore", "2025-13-40"),
+            ("Page", "-2"),
+        ] {
             assert_eq!(parse_room_list([(key, value)]).unwrap_err().param, key);
         }
     }

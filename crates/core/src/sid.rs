@@ -72,9 +72,7 @@ impl<K: SidKind> Sid<K> {
     }
 
     pub fn is_valid(value: &str) -> bool {
-        value.len() == 34
-            && value.starts_with(K::PREFIX)
-            && value.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit)
+        value.len() == 34 && value.starts_with(K::PREFIX) && value.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit)
     }
 }
 

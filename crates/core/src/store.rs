@@ -58,14 +58,34 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores the events and folds the new ones into their rooms' summaries, all in one
     /// transaction: when this returns `Ok`, every event is durable. Repeats change nothing.
-    async fn append(&self, events: &[AccountEvent], settings: &FoldSettings, now: Millis) -> Result<AppendOutcome, StoreError>;
+    async fn append(
+        &self,
+        events: &[AccountEvent],
+        settings: &FoldSettings,
+        now: Millis,
+    ) -> Result<AppendOutcome, StoreError>;
 
     /// Up to `request.fetch_limit()` rooms of the account in the request's walking order.
-    async fn list_rooms(&self, account: &AccountSid, filter: &RoomFilter, request: &PageRequest) -> Result<Vec<Row>, StoreError>;
+    async fn list_rooms(
+        &self,
+        account: &AccountSid,
+        filter: &RoomFilter,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError>;
     async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError>;
     /// Up to `request.fetch_limit()` participants of the room, ordered by `join_time`, sid.
-    async fn list_participants(&self, account: &AccountSid, room: &RoomSid, request: &PageRequest) -> Result<Vec<Row>, StoreError>;
-    async fn participant(&self, account: &AccountSid, room: &RoomSid, participant: &ParticipantSid) -> Result<Option<StoredJson>, StoreError>;
+    async fn list_participants(
+        &self,
+        account: &AccountSid,
+        room: &RoomSid,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError>;
+    async fn participant(
+        &self,
+        account: &AccountSid,
+        room: &RoomSid,
+        participant: &ParticipantSid,
+    ) -> Result<Option<StoredJson>, StoreError>;
 
     /// Re-summarises rooms whose summaries change with time alone (settle window, room
     /// timeout) and are due at `now`; returns how many changed.

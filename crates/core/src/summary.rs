@@ -7,8 +7,8 @@ use serde_json::Value;
 use crate::sid::{AccountSid, ParticipantSid, RoomSid};
 use crate::time::{api_seconds, Millis};
 use crate::vocab::{
-    Codec, CreatedMethod, EdgeLocation, HttpMethod, MediaRegion, ParticipantStatus, ProcessingState,
-    RoomEndReason, RoomStatus, RoomType,
+    Codec, CreatedMethod, EdgeLocation, HttpMethod, MediaRegion, ParticipantStatus, ProcessingState, RoomEndReason,
+    RoomStatus, RoomType,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

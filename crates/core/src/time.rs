@@ -156,10 +156,7 @@ mod tests {
         ] {
             assert_eq!(Millis::parse_lenient(text), Ok(expected), "{text}");
         }
-        assert_eq!(
-            Millis::parse_lenient("2025-10-27").unwrap().to_api_string(),
-            "2025-10-27T00:00:00Z"
-        );
+        assert_eq!(Millis::parse_lenient("2025-10-27").unwrap().to_api_string(), "2025-10-27T00:00:00Z");
     }
 
     #[test]

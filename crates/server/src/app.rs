@@ -55,7 +55,12 @@ async fn ensure_account(store: &dyn Store, config: &ServeArgs) -> anyhow::Result
     if let (Some(sid), Some(token)) = (&config.account_sid, &config.auth_token) {
         let sid = sid.parse().context("ROOMLOG_ACCOUNT_SID")?;
         anyhow::ensure!(!token.is_empty(), "ROOMLOG_AUTH_TOKEN is empty");
-        let account = Account { sid, auth_token: token.clone(), friendly_name: "from environment".into(), verify_callbacks: true };
+        let account = Account {
+            sid,
+            auth_token: token.clone(),
+            friendly_name: "from environment".into(),
+            verify_callbacks: true,
+        };
         store.upsert_account(&account).await?;
         return Ok(());
     }

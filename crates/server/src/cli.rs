@@ -40,6 +40,17 @@ pub enum AccountsCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Change an account's settings.
+    Update {
+        /// The account to change.
+        sid: String,
+        /// Require a valid X-Twilio-Signature on this account's callbacks (the default).
+        /// `false` is for local testing only.
+        #[arg(long, action = clap::ArgAction::Set)]
+        verify_callbacks: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// List accounts (without secrets).
     List {
         #[command(flatten)]

@@ -27,7 +27,10 @@ impl std::str::FromStr for Span {
             "d" => 86_400,
             _ => return Err(format!("{text:?} has an unknown unit (use s, m, h or d)")),
         };
-        number.checked_mul(unit_secs).map(|s| Span(Duration::from_secs(s))).ok_or_else(|| format!("{text:?} is too long"))
+        number
+            .checked_mul(unit_secs)
+            .map(|s| Span(Duration::from_secs(s)))
+            .ok_or_else(|| format!("{text:?} is too long"))
     }
 }
 

@@ -38,13 +38,19 @@ fn account(row: &SqliteRow) -> Result<Account, StoreError> {
 
 pub async fn find(pool: &SqlitePool, sid: Option<&AccountSid>) -> Result<Vec<Account>, StoreError> {
     let rows = match sid {
-        Some(sid) => sqlx::query("SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts WHERE sid = ?")
-            .bind(sid.as_str())
+        Some(sid) => {
+            sqlx::query("SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts WHERE sid = ?")
+                .bind(sid.as_str())
+                .fetch_all(pool)
+                .await
+        }
+        None => {
+            sqlx::query(
+                "SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts ORDER BY created_ms, sid",
+            )
             .fetch_all(pool)
-            .await,
-        None => sqlx::query("SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts ORDER BY created_ms, sid")
-            .fetch_all(pool)
-            .await,
+            .await
+        }
     }
     .map_err(store_error)?;
     rows.iter().map(account).collect()
@@ -64,15 +70,17 @@ pub async fn set_verify_callbacks(pool: &SqlitePool, sid: &AccountSid, verify: b
 }
 
 pub async fn insert_key(pool: &SqlitePool, key: &ApiKey) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO api_keys (sid, account_sid, friendly_name, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)")
-        .bind(key.sid.as_str())
-        .bind(key.account_sid.as_str())
-        .bind(&key.friendly_name)
-        .bind(&key.secret_hash)
-        .bind(Millis::now().0)
-        .execute(pool)
-        .await
-        .map_err(store_error)?;
+    sqlx::query(
+        "INSERT INTO api_keys (sid, account_sid, friendly_name, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(key.sid.as_str())
+    .bind(key.account_sid.as_str())
+    .bind(&key.friendly_name)
+    .bind(&key.secret_hash)
+    .bind(Millis::now().0)
+    .execute(pool)
+    .await
+    .map_err(store_error)?;
     Ok(())
 }
 

@@ -71,10 +71,7 @@ impl SqliteStore {
 
     /// Applies the embedded migrations and creates the page-token key on first use.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations")
-            .run(&self.writer)
-            .await
-            .map_err(|e| StoreError::Other(Box::new(e)))?;
+        sqlx::migrate!("./migrations").run(&self.writer).await.map_err(|e| StoreError::Other(Box::new(e)))?;
         sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('token_key', randomblob(32))")
             .execute(&self.writer)
             .await
@@ -125,20 +122,40 @@ impl Store for SqliteStore {
         accounts::find_key(&self.reader, sid).await
     }
 
-    async fn append(&self, events: &[AccountEvent], settings: &FoldSettings, now: Millis) -> Result<AppendOutcome, StoreError> {
+    async fn append(
+        &self,
+        events: &[AccountEvent],
+        settings: &FoldSettings,
+        now: Millis,
+    ) -> Result<AppendOutcome, StoreError> {
         writes::append(&self.writer, events, settings, now).await
     }
 
-    async fn list_rooms(&self, account: &AccountSid, filter: &RoomFilter, request: &PageRequest) -> Result<Vec<Row>, StoreError> {
+    async fn list_rooms(
+        &self,
+        account: &AccountSid,
+        filter: &RoomFilter,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError> {
         reads::list_rooms(&self.reader, account, filter, request).await
     }
     async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError> {
         reads::room(&self.reader, account, room).await
     }
-    async fn list_participants(&self, account: &AccountSid, room: &RoomSid, request: &PageRequest) -> Result<Vec<Row>, StoreError> {
+    async fn list_participants(
+        &self,
+        account: &AccountSid,
+        room: &RoomSid,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError> {
         reads::list_participants(&self.reader, account, room, request).await
     }
-    async fn participant(&self, account: &AccountSid, room: &RoomSid, participant: &ParticipantSid) -> Result<Option<StoredJson>, StoreError> {
+    async fn participant(
+        &self,
+        account: &AccountSid,
+        room: &RoomSid,
+        participant: &ParticipantSid,
+    ) -> Result<Option<StoredJson>, StoreError> {
         reads::participant(&self.reader, account, room, participant).await
     }
 

@@ -23,7 +23,14 @@ fn keyset(request: &PageRequest, descending: bool) -> (&'static str, &'static st
     }
 }
 
-fn push_page(sql: &mut String, args: &mut SqliteArguments<'_>, request: &PageRequest, time: &str, sid: &str, descending: bool) {
+fn push_page(
+    sql: &mut String,
+    args: &mut SqliteArguments<'_>,
+    request: &PageRequest,
+    time: &str,
+    sid: &str,
+    descending: bool,
+) {
     let (op, order) = keyset(request, descending);
     if let Some(cursor) = &request.cursor {
         sql.push_str(&format!(" AND ({time}, {sid}) {op} (?, ?)"));
@@ -38,7 +45,12 @@ fn push_page(sql: &mut String, args: &mut SqliteArguments<'_>, request: &PageReq
     }
 }
 
-pub async fn list_rooms(pool: &SqlitePool, account: &AccountSid, filter: &RoomFilter, request: &PageRequest) -> Result<Vec<Row>, StoreError> {
+pub async fn list_rooms(
+    pool: &SqlitePool,
+    account: &AccountSid,
+    filter: &RoomFilter,
+    request: &PageRequest,
+) -> Result<Vec<Row>, StoreError> {
     let mut sql = String::from("SELECT create_time, room_sid, summary FROM rooms WHERE account_sid = ?");
     let mut args = SqliteArguments::default();
     args.add(account.to_string()).expect("bind");
@@ -73,8 +85,15 @@ pub async fn list_rooms(pool: &SqlitePool, account: &AccountSid, filter: &RoomFi
     fetch_rows(pool, sql, args).await
 }
 
-pub async fn list_participants(pool: &SqlitePool, account: &AccountSid, room: &RoomSid, request: &PageRequest) -> Result<Vec<Row>, StoreError> {
-    let mut sql = String::from("SELECT join_time, participant_sid, summary FROM participants WHERE account_sid = ? AND room_sid = ?");
+pub async fn list_participants(
+    pool: &SqlitePool,
+    account: &AccountSid,
+    room: &RoomSid,
+    request: &PageRequest,
+) -> Result<Vec<Row>, StoreError> {
+    let mut sql = String::from(
+        "SELECT join_time, participant_sid, summary FROM participants WHERE account_sid = ? AND room_sid = ?",
+    );
     let mut args = SqliteArguments::default();
     args.add(account.to_string()).expect("bind");
     args.add(room.to_string()).expect("bind");
@@ -100,7 +119,12 @@ pub async fn room(pool: &SqlitePool, account: &AccountSid, room: &RoomSid) -> Re
     Ok(json.map(StoredJson))
 }
 
-pub async fn participant(pool: &SqlitePool, account: &AccountSid, room: &RoomSid, participant: &ParticipantSid) -> Result<Option<StoredJson>, StoreError> {
+pub async fn participant(
+    pool: &SqlitePool,
+    account: &AccountSid,
+    room: &RoomSid,
+    participant: &ParticipantSid,
+) -> Result<Option<StoredJson>, StoreError> {
     let json = sqlx::query_scalar(
         "SELECT summary FROM participants WHERE account_sid = ? AND room_sid = ? AND participant_sid = ?",
     )

@@ -4,14 +4,21 @@
 use std::collections::BTreeMap;
 
 use roomlog_core::fold::update::{update, RoomUpdate};
-use roomlog_core::{AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RebuildReport, RoomEvent, RoomSid, StoreError};
+use roomlog_core::{
+    AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RebuildReport, RoomEvent, RoomSid, StoreError,
+};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use crate::{corrupt, store_error};
 
 type Tx<'c> = Transaction<'c, Sqlite>;
 
-pub async fn append(pool: &SqlitePool, events: &[AccountEvent], settings: &FoldSettings, now: Millis) -> Result<AppendOutcome, StoreError> {
+pub async fn append(
+    pool: &SqlitePool,
+    events: &[AccountEvent],
+    settings: &FoldSettings,
+    now: Millis,
+) -> Result<AppendOutcome, StoreError> {
     let mut tx = pool.begin().await.map_err(store_error)?;
     let mut outcome = AppendOutcome::default();
     let mut fresh: BTreeMap<(&str, &str), Vec<&AccountEvent>> = BTreeMap::new();
@@ -61,7 +68,12 @@ async fn room_state(tx: &mut Tx<'_>, account: &AccountSid, room: &RoomSid) -> Re
         .map_err(store_error)
 }
 
-async fn write_room(tx: &mut Tx<'_>, account: &AccountSid, room: &RoomSid, update: &RoomUpdate) -> Result<(), StoreError> {
+async fn write_room(
+    tx: &mut Tx<'_>,
+    account: &AccountSid,
+    room: &RoomSid,
+    update: &RoomUpdate,
+) -> Result<(), StoreError> {
     let row = &update.room;
     sqlx::query(
         "INSERT INTO rooms (account_sid, room_sid, create_time, room_name, room_type, codecs, revisit_ms, state, summary)

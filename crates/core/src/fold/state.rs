@@ -20,9 +20,8 @@ pub struct Stamp(i64, u64);
 impl Stamp {
     fn of(event_id: &str, at: Millis) -> Stamp {
         // FNV-1a: stable across builds and machines, which a stored state needs.
-        let hash = event_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let hash =
+            event_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         Stamp(at.0, hash)
     }
 }

@@ -59,11 +59,8 @@ impl RoomState {
         };
         let end = ending.at();
 
-        let mut participants: Vec<ParticipantSummary> = self
-            .participants
-            .iter()
-            .map(|(sid, p)| self.participant_summary(account, sid, p, end))
-            .collect();
+        let mut participants: Vec<ParticipantSummary> =
+            self.participants.iter().map(|(sid, p)| self.participant_summary(account, sid, p, end)).collect();
         participants.sort_by(|a, b| (a.join_time, &a.participant_sid).cmp(&(b.join_time, &b.participant_sid)));
 
         let c = &self.config;
@@ -108,9 +105,8 @@ impl RoomState {
                 .fold(CodecSet::default(), |set, m| set.union(m.codecs))
                 .to_vec(),
             media_region: value(&c.media_region).copied(),
-            duration_sec: end.map(|end| {
-                value(&c.room_duration).copied().unwrap_or_else(|| end.whole_secs_since(created))
-            }),
+            duration_sec: end
+                .map(|end| value(&c.room_duration).copied().unwrap_or_else(|| end.whole_secs_since(created))),
             total_participant_duration_sec: participants.iter().filter_map(|p| p.duration_sec).sum(),
             total_recording_duration_sec: self.recordings.values().filter_map(|r| value(&r.duration)).sum(),
             processing_state,
@@ -142,9 +138,8 @@ impl RoomState {
         let track_codecs = self.tracks.values().filter(|t| owns(value(&t.owner)));
         let recording_codecs = self.recordings.values().filter(|r| {
             owns(value(&r.owner))
-                || value(&r.source).is_some_and(|source| {
-                    self.tracks.get(source).is_some_and(|track| owns(value(&track.owner)))
-                })
+                || value(&r.source)
+                    .is_some_and(|source| self.tracks.get(source).is_some_and(|track| owns(value(&track.owner))))
         });
         let codecs = track_codecs.chain(recording_codecs).fold(CodecSet::default(), |set, m| set.union(m.codecs));
         let error_code = value(&p.error_code).copied();
@@ -153,7 +148,8 @@ impl RoomState {
             participant_identity: value(&p.identity).cloned(),
             join_time: Some(join.truncated()),
             leave_time: leave.map(Millis::truncated),
-            duration_sec: leave.map(|leave| value(&p.duration).copied().unwrap_or_else(|| leave.whole_secs_since(join))),
+            duration_sec: leave
+                .map(|leave| value(&p.duration).copied().unwrap_or_else(|| leave.whole_secs_since(join))),
             account_sid: account.clone(),
             room_sid: self.room_sid.clone(),
             status: if leave.is_some() { ParticipantStatus::Completed } else { ParticipantStatus::InProgress },

@@ -40,17 +40,37 @@ fn fold_all(events: &[(String, RoomEvent)], settings: &FoldSettings, now: Millis
 /// Alice joins, leaves, re-joins with a new SID; Bob joins and is still there at room end.
 fn standup() -> Vec<RoomEvent> {
     vec![
-        event(json!({"event": "room-created", "t": 0, "room_name": "standup", "room_type": "group", "media_region": "us1", "max_participants": 50})),
-        event(json!({"event": "participant-connected", "t": 1_500, "participant_sid": pa(1), "participant_identity": "alice"})),
-        event(json!({"event": "track-added", "t": 2_000, "participant_sid": pa(1), "track_sid": "MT1", "track_kind": "video", "codec": "H264"})),
-        event(json!({"event": "participant-connected", "t": 10_000, "participant_sid": pa(2), "participant_identity": "bob"})),
-        event(json!({"event": "track-added", "t": 10_100, "participant_sid": pa(2), "track_sid": "MT2", "track_kind": "audio", "codec": "OPUS"})),
-        event(json!({"event": "participant-disconnected", "t": 60_900, "participant_sid": pa(1), "participant_identity": "alice"})),
+        event(
+            json!({"event": "room-created", "t": 0, "room_name": "standup", "room_type": "group", "media_region": "us1", "max_participants": 50}),
+        ),
+        event(
+            json!({"event": "participant-connected", "t": 1_500, "participant_sid": pa(1), "participant_identity": "alice"}),
+        ),
+        event(
+            json!({"event": "track-added", "t": 2_000, "participant_sid": pa(1), "track_sid": "MT1", "track_kind": "video", "codec": "H264"}),
+        ),
+        event(
+            json!({"event": "participant-connected", "t": 10_000, "participant_sid": pa(2), "participant_identity": "bob"}),
+        ),
+        event(
+            json!({"event": "track-added", "t": 10_100, "participant_sid": pa(2), "track_sid": "MT2", "track_kind": "audio", "codec": "OPUS"}),
+        ),
+        event(
+            json!({"event": "participant-disconnected", "t": 60_900, "participant_sid": pa(1), "participant_identity": "alice"}),
+        ),
         // Alice re-joins with a new SID, 100 s later.
-        event(json!({"event": "participant-connected", "t": 160_000, "participant_sid": pa(3), "participant_identity": "alice"})),
-        event(json!({"event": "recording-started", "t": 161_000, "participant_sid": pa(3), "recording_sid": "RT1", "source_sid": "MT3", "codec": "VP8"})),
-        event(json!({"event": "recording-completed", "t": 191_000, "participant_sid": pa(3), "recording_sid": "RT1", "source_sid": "MT3", "codec": "VP8", "duration": 30})),
-        event(json!({"event": "participant-disconnected", "t": 200_000, "participant_sid": pa(3), "participant_duration": 39})),
+        event(
+            json!({"event": "participant-connected", "t": 160_000, "participant_sid": pa(3), "participant_identity": "alice"}),
+        ),
+        event(
+            json!({"event": "recording-started", "t": 161_000, "participant_sid": pa(3), "recording_sid": "RT1", "source_sid": "MT3", "codec": "VP8"}),
+        ),
+        event(
+            json!({"event": "recording-completed", "t": 191_000, "participant_sid": pa(3), "recording_sid": "RT1", "source_sid": "MT3", "codec": "VP8", "duration": 30}),
+        ),
+        event(
+            json!({"event": "participant-disconnected", "t": 200_000, "participant_sid": pa(3), "participant_duration": 39}),
+        ),
         event(json!({"event": "room-ended", "t": 300_700})),
     ]
 }
@@ -133,7 +153,8 @@ fn a_leave_and_a_join_at_the_same_instant_are_not_concurrent() {
 // ---- properties over generated rooms ----
 
 fn arb_room_events() -> impl Strategy<Value = Vec<RoomEvent>> {
-    let participant = (0u32..6, 0i64..100_000, prop::option::of(1i64..400_000), prop::option::of(0usize..4), 0u8..3, any::<bool>());
+    let participant =
+        (0u32..6, 0i64..100_000, prop::option::of(1i64..400_000), prop::option::of(0usize..4), 0u8..3, any::<bool>());
     (prop::collection::vec(participant, 0..8), any::<bool>(), prop::option::of(0i64..600_000), any::<bool>()).prop_map(
         |(participants, created, ended, with_duration)| {
             let codecs = ["VP8", "H264", "VP9", "OPUS"];

@@ -1,8 +1,8 @@
 //! The ingest step every backend runs inside its write transaction: a room's stored state plus
 //! its new events → the rows to write. Backends only do the I/O around it.
 
-use crate::fold::{FoldSettings, Folded, RoomState};
 use crate::event::RoomEvent;
+use crate::fold::{FoldSettings, Folded, RoomState};
 use crate::sid::{AccountSid, RoomSid};
 use crate::summary::{ParticipantSummary, StoredJson};
 use crate::time::Millis;
@@ -80,13 +80,7 @@ pub fn participant_row(summary: &ParticipantSummary) -> ParticipantRow {
 }
 
 fn changed_participants(before: Option<&Folded>, after: &Folded) -> Vec<ParticipantRow> {
-    let previous: std::collections::HashMap<&crate::sid::ParticipantSid, &ParticipantSummary> = before
-        .map(|b| b.participants.iter().map(|p| (&p.participant_sid, p)).collect())
-        .unwrap_or_default();
-    after
-        .participants
-        .iter()
-        .filter(|p| previous.get(&p.participant_sid) != Some(p))
-        .map(participant_row)
-        .collect()
+    let previous: std::collections::HashMap<&crate::sid::ParticipantSid, &ParticipantSummary> =
+        before.map(|b| b.participants.iter().map(|p| (&p.participant_sid, p)).collect()).unwrap_or_default();
+    after.participants.iter().filter(|p| previous.get(&p.participant_sid) != Some(p)).map(participant_row).collect()
 }

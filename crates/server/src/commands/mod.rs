@@ -16,6 +16,13 @@ pub async fn accounts(command: AccountsCommand) -> anyhow::Result<()> {
             println!("sid: {}", account.sid);
             println!("auth_token: {}", account.auth_token);
         }
+        AccountsCommand::Update { sid, verify_callbacks, database } => {
+            let sid = sid.parse().map_err(anyhow::Error::msg)?;
+            let store = open_store(&database.database_url).await?;
+            store.set_verify_callbacks(&sid, verify_callbacks).await?;
+            let state = if verify_callbacks { "verified" } else { "NOT verified (local testing only)" };
+            println!("callbacks of {sid} are now {state}");
+        }
         AccountsCommand::List { database } => {
             let store = open_store(&database.database_url).await?;
             println!("{:<34}  {:<9}  FRIENDLY NAME", "SID", "CALLBACKS");
@@ -52,7 +59,8 @@ pub async fn migrate(database: DatabaseArgs) -> anyhow::Result<()> {
 
 pub async fn rebuild(args: RebuildArgs) -> anyhow::Result<()> {
     let store = open_store(&args.database.database_url).await?;
-    let settings = FoldSettings { settle_window_ms: args.settle_window.millis(), room_timeout_ms: args.room_timeout.millis() };
+    let settings =
+        FoldSettings { settle_window_ms: args.settle_window.millis(), room_timeout_ms: args.room_timeout.millis() };
     let report = store.rebuild(&settings, Millis::now()).await?;
     println!("rebuilt {} rooms from {} events", report.rooms, report.events);
     Ok(())

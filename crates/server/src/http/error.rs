@@ -37,7 +37,11 @@ impl ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, 20001, format!("Request body is larger than {limit} bytes"))
     }
     pub fn unavailable() -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, 20503, "Service unavailable: the database cannot be reached; retry later")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            20503,
+            "Service unavailable: the database cannot be reached; retry later",
+        )
     }
     pub fn internal() -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal server error")
@@ -78,7 +82,9 @@ impl IntoResponse for ApiError {
         });
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"roomlog\""));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"roomlog\""));
         }
         response
     }

@@ -42,7 +42,8 @@ async fn receive(
 /// Reads a body into events of `account`; the first bad event fails the whole batch, named by
 /// its index.
 pub fn parse_batch(account: &AccountSid, body: &[u8]) -> Result<Vec<AccountEvent>, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("Invalid JSON body: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("Invalid JSON body: {e}")))?;
     match value {
         Value::Object(mut object) if object.contains_key("events") => {
             let Some(Value::Array(items)) = object.remove("events") else {
@@ -52,7 +53,10 @@ pub fn parse_batch(account: &AccountSid, body: &[u8]) -> Result<Vec<AccountEvent
                 return Err(ApiError::invalid("events must hold at least one event"));
             }
             if items.len() > MAX_BATCH {
-                return Err(ApiError::invalid(format!("events holds {} events; at most {MAX_BATCH} per request", items.len())));
+                return Err(ApiError::invalid(format!(
+                    "events holds {} events; at most {MAX_BATCH} per request",
+                    items.len()
+                )));
             }
             items
                 .into_iter()
@@ -60,7 +64,9 @@ pub fn parse_batch(account: &AccountSid, body: &[u8]) -> Result<Vec<AccountEvent
                 .map(|(i, item)| parse_event(account, item).map_err(|e| ApiError::invalid(format!("events[{i}]: {e}"))))
                 .collect()
         }
-        Value::Object(_) => Ok(vec![parse_event(account, value).map_err(|e| ApiError::invalid(format!("event: {e}")))?]),
+        Value::Object(_) => {
+            Ok(vec![parse_event(account, value).map_err(|e| ApiError::invalid(format!("event: {e}")))?])
+        }
         _ => Err(ApiError::invalid("The body must be an event object or {\"events\": [...]}")),
     }
 }

@@ -50,7 +50,12 @@ fn render_room(out: &mut String, base: &str, room_sid: &str, json: &StoredJson) 
     json.render_into(out, &url, Some(("participants", &participants)));
 }
 
-async fn list(State(state): State<AppState>, auth: Authenticated, uri: OriginalUri, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    uri: OriginalUri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let pairs = query_pairs(&uri);
     let (filter, paging) = parse_room_list(pairs_ref(&pairs))?;
     let scope = Scope(format!("{}|rooms|{}", auth.account, filter.canonical()));

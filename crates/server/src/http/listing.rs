@@ -11,12 +11,16 @@ use crate::http::error::ApiError;
 /// Binds a page token to what it was issued for: the account, the resource and its filters.
 pub struct Scope(pub String);
 
-pub fn page_request(paging: &Paging, tokens: &TokenKey, scope: &Scope, fresh_cutoff: Option<Millis>) -> Result<PageRequest, ApiError> {
+pub fn page_request(
+    paging: &Paging,
+    tokens: &TokenKey,
+    scope: &Scope,
+    fresh_cutoff: Option<Millis>,
+) -> Result<PageRequest, ApiError> {
     let (cursor, cutoff) = match &paging.page_token {
         Some(token) => {
-            let state = tokens
-                .decode(&scope.0, token)
-                .map_err(|e| ApiError::invalid(format!("Invalid PageToken: {e}")))?;
+            let state =
+                tokens.decode(&scope.0, token).map_err(|e| ApiError::invalid(format!("Invalid PageToken: {e}")))?;
             (Some(state.cursor), state.cutoff)
         }
         None => (None, fresh_cutoff),
@@ -57,9 +61,11 @@ pub fn render(
     (tokens, scope): (&TokenKey, &Scope),
     render_row: impl Fn(&mut String, &Row),
 ) -> String {
-    let token = |cursor: &Cursor| tokens.encode(&scope.0, &TokenState { cursor: cursor.clone(), cutoff: request.cutoff });
+    let token =
+        |cursor: &Cursor| tokens.encode(&scope.0, &TokenState { cursor: cursor.clone(), cutoff: request.cutoff });
     let next = page.next.as_ref().map(|c| url.with(request.size, request.page.saturating_add(1), Some(&token(c))));
-    let previous = page.previous.as_ref().map(|c| url.with(request.size, request.page.saturating_sub(1), Some(&token(c))));
+    let previous =
+        page.previous.as_ref().map(|c| url.with(request.size, request.page.saturating_sub(1), Some(&token(c))));
     let meta = json!({
         "first_page_url": url.with(request.size, 0, None),
         "key": key,

@@ -2,6 +2,7 @@
 //! 404/405 fallbacks, and the public base URL every absolute URL is built from.
 
 pub mod auth;
+pub mod callbacks;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(insights::router())
         .merge(events::router())
+        .merge(callbacks::router())
         .merge(health::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -73,9 +75,13 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.config.public_url {
         return url.trim_end_matches('/').to_owned();
     }
-    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(',').next().unwrap_or("").trim().to_owned());
-    let forwarded = |name: &str| if state.config.trust_proxy { header_text(name).filter(|v| !v.is_empty()) } else { None };
-    let scheme = forwarded("x-forwarded-proto").filter(|s| s == "http" || s == "https").unwrap_or_else(|| "http".into());
+    let header_text = |name: &str| {
+        headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
+    };
+    let forwarded =
+        |name: &str| if state.config.trust_proxy { header_text(name).filter(|v| !v.is_empty()) } else { None };
+    let scheme =
+        forwarded("x-forwarded-proto").filter(|s| s == "http" || s == "https").unwrap_or_else(|| "http".into());
     let host = forwarded("x-forwarded-host")
         .or_else(|| header_text(header::HOST.as_str()))
         .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)))

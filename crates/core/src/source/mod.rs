@@ -1,0 +1,3 @@
+//! The edges: each event source's own format, normalised into `RoomEvent`.
+
+pub mod twilio_callback;
