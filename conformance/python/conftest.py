@@ -14,8 +14,9 @@ from roomlog_harness import RoomlogServer, seed
 @pytest.fixture(scope="module")
 def server():
     """A running server (ROOMLOG_DEFAULT_WINDOW=0) on an empty database, one per test module."""
-    srv = RoomlogServer().start()
+    srv = RoomlogServer()
     try:
+        srv.start()
         yield srv
     finally:
         srv.cleanup()
@@ -33,9 +34,9 @@ def make_server():
     started = []
 
     def _make(**kwargs) -> RoomlogServer:
-        srv = RoomlogServer(**kwargs).start()
+        srv = RoomlogServer(**kwargs)
         started.append(srv)
-        return srv
+        return srv.start()
 
     try:
         yield _make

@@ -31,6 +31,20 @@ os.environ.pop("TWILIO_REGION", None)
 os.environ.pop("TWILIO_EDGE", None)
 
 
+SERVER_SETTINGS = {
+    "ROOMLOG_LISTEN",
+    "ROOMLOG_DATABASE_URL",
+    "ROOMLOG_PUBLIC_URL",
+    "ROOMLOG_TRUST_PROXY",
+    "ROOMLOG_DEFAULT_WINDOW",
+    "ROOMLOG_SETTLE_WINDOW",
+    "ROOMLOG_ROOM_TIMEOUT",
+    "ROOMLOG_RETENTION",
+    "ROOMLOG_ACCOUNT_SID",
+    "ROOMLOG_AUTH_TOKEN",
+}
+
+
 def roomlog_bin() -> Path:
     path = Path(os.environ.get("ROOMLOG_BIN") or DEFAULT_BIN)
     if not path.is_absolute():
@@ -64,6 +78,8 @@ class RoomlogServer:
     """One running `roomlog serve` on a fresh database."""
 
     extra_env: dict = field(default_factory=dict)
+    # When set, ROOMLOG_PUBLIC_URL = http://{public_host}:{port} (e.g. "localhost").
+    public_host: str | None = None
     account_sid: str = field(default_factory=lambda: new_sid("AC"))
     auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
 
@@ -80,7 +96,8 @@ class RoomlogServer:
     # -- lifecycle ---------------------------------------------------------
 
     def env(self) -> dict:
-        env = dict(os.environ)
+        # Server settings come from this harness only, never from the caller's environment.
+        env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
         env.update(
             {
                 "ROOMLOG_ACCOUNT_SID": self.account_sid,
@@ -88,6 +105,8 @@ class RoomlogServer:
                 "ROOMLOG_DEFAULT_WINDOW": "0",
             }
         )
+        if self.public_host:
+            env["ROOMLOG_PUBLIC_URL"] = f"http://{self.public_host}:{self.port}"
         env.update(self.extra_env)
         # A value of None in extra_env removes the variable (e.g. to keep the default window).
         return {k: v for k, v in env.items() if v is not None}
@@ -164,6 +183,7 @@ class RoomlogServer:
         return (self.account_sid, self.auth_token)
 
     def post_events(self, events: list[dict], auth: tuple[str, str] | None = None) -> dict:
+        """POST {"events": [...]}; asserts 202 and that every event was accepted or a duplicate."""
         r = requests.post(
             self.url + "/v1/Video/Events",
             json={"events": events},
@@ -181,18 +201,10 @@ class RoomlogServer:
     def get(self, path: str, auth: tuple[str, str] | None = None, **kwargs) -> requests.Response:
         return requests.get(self.url + path, auth=auth or self.auth, timeout=30, **kwargs)
 
-    def create_api_key(self) -> ApiKey:
-        """`roomlog keys create` prints `sid: SK…` and `secret: …` lines."""
+    def _cli(self, *args: str) -> dict:
+        """Run `roomlog ARGS --database-url …` and parse its `name: value` lines."""
         out = subprocess.run(
-            [
-                str(self.bin),
-                "keys",
-                "create",
-                "--account",
-                self.account_sid,
-                "--database-url",
-                self.database_url,
-            ],
+            [str(self.bin), *args, "--database-url", self.database_url],
             env=self.env(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -200,19 +212,29 @@ class RoomlogServer:
             timeout=60,
         )
         if out.returncode != 0:
-            raise AssertionError(
-                f"roomlog keys create failed ({out.returncode}):\n{out.stdout}\n{out.stderr}"
-            )
-        sid = secret = None
+            raise AssertionError(f"roomlog {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+        fields = {}
         for line in out.stdout.splitlines():
-            line = line.strip()
-            if line.startswith("sid:"):
-                sid = line[len("sid:"):].strip()
-            elif line.startswith("secret:"):
-                secret = line[len("secret:"):].strip()
+            name, sep, value = line.partition(":")
+            if sep:
+                fields[name.strip()] = value.strip()
+        return fields | {"_stdout": out.stdout}
+
+    def create_api_key(self) -> ApiKey:
+        """`roomlog keys create` prints `sid: SK…` and `secret: …` lines."""
+        f = self._cli("keys", "create", "--account", self.account_sid)
+        sid, secret = f.get("sid"), f.get("secret")
         if not sid or not secret or not sid.startswith("SK"):
-            raise AssertionError(f"cannot parse `roomlog keys create` output:\n{out.stdout}\n{out.stderr}")
+            raise AssertionError(f"cannot parse `roomlog keys create` output:\n{f['_stdout']}")
         return ApiKey(sid, secret)
+
+    def create_account(self) -> tuple[str, str]:
+        """`roomlog accounts create` prints `sid: AC…` and `auth_token: …` lines."""
+        f = self._cli("accounts", "create")
+        sid, token = f.get("sid"), f.get("auth_token")
+        if not sid or not token or not sid.startswith("AC"):
+            raise AssertionError(f"cannot parse `roomlog accounts create` output:\n{f['_stdout']}")
+        return sid, token
 
 
 # -- the shared seed data (conformance/seed/dataset.json) ------------------------

@@ -17,6 +17,19 @@ export const DATASET = JSON.parse(readFileSync(join(REPO_ROOT, "conformance", "s
 delete process.env.TWILIO_REGION;
 delete process.env.TWILIO_EDGE;
 
+const SERVER_SETTINGS = [
+  "ROOMLOG_LISTEN",
+  "ROOMLOG_DATABASE_URL",
+  "ROOMLOG_PUBLIC_URL",
+  "ROOMLOG_TRUST_PROXY",
+  "ROOMLOG_DEFAULT_WINDOW",
+  "ROOMLOG_SETTLE_WINDOW",
+  "ROOMLOG_ROOM_TIMEOUT",
+  "ROOMLOG_RETENTION",
+  "ROOMLOG_ACCOUNT_SID",
+  "ROOMLOG_AUTH_TOKEN",
+];
+
 export function newSid(prefix) {
   return prefix + randomBytes(16).toString("hex");
 }
@@ -60,12 +73,14 @@ export class RoomlogServer {
   }
 
   env() {
-    const env = {
-      ...process.env,
+    // Server settings come from this harness only, never from the caller's environment.
+    const env = { ...process.env };
+    for (const k of SERVER_SETTINGS) delete env[k];
+    Object.assign(env, {
       ROOMLOG_ACCOUNT_SID: this.accountSid,
       ROOMLOG_AUTH_TOKEN: this.authToken,
       ROOMLOG_DEFAULT_WINDOW: "0",
-    };
+    });
     for (const [k, v] of Object.entries(this.extraEnv)) {
       if (v === null || v === undefined) delete env[k];
       else env[k] = v;
