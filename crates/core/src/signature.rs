@@ -58,10 +58,16 @@ mod tests {
     use proptest::prelude::*;
 
     fn vector_params() -> Vec<(String, String)> {
-        [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030"), ("To", "+18005551212")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
+        [
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+12349013030"),
+            ("Digits", "1234"),
+            ("From", "+12349013030"),
+            ("To", "+18005551212"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
     }
 
     #[test]
@@ -69,14 +75,22 @@ mod tests {
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         assert_eq!(compute("12345", url, &vector_params()), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
         assert!(verify("12345", url, &vector_params(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
-        assert!(verify("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", &vector_params(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        assert!(verify(
+            "12345",
+            "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+            &vector_params(),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        ));
         assert!(!verify("54321", url, &vector_params(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
         assert!(!verify("12345", url, &vector_params()[1..], "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
     }
 
     #[test]
     fn a_url_is_accepted_with_and_without_its_default_port() {
-        assert_eq!(url_variants("https://h.example/a?b=1"), vec!["https://h.example/a?b=1", "https://h.example:443/a?b=1"]);
+        assert_eq!(
+            url_variants("https://h.example/a?b=1"),
+            vec!["https://h.example/a?b=1", "https://h.example:443/a?b=1"]
+        );
         assert_eq!(url_variants("http://h.example:80/a"), vec!["http://h.example:80/a", "http://h.example/a"]);
         assert_eq!(url_variants("http://[::1]/a"), vec!["http://[::1]/a", "http://[::1]:80/a"]);
     }

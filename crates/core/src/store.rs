@@ -18,6 +18,10 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Concurrent writers collided (a serialization failure or deadlock); the backend retries
+    /// a few times before giving up with this.
+    #[error("contention: {0}")]
+    Contention(String),
     /// The database cannot be reached right now; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(String),

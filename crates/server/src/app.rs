@@ -9,11 +9,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use roomlog_core::account::Account;
 use roomlog_core::{FoldSettings, Store, TokenKey};
+use roomlog_store_postgres::PostgresStore;
 use roomlog_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::ServeArgs;
+use crate::config::{DatabaseArgs, ServeArgs};
 use crate::http::auth::CredentialCache;
 use crate::lifecycle;
 
@@ -36,14 +37,17 @@ impl Deref for AppState {
     }
 }
 
-/// Opens and migrates the store a database URL names.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens and migrates the store a database URL names: the one place the backend is chosen.
+pub async fn open_store(database: &DatabaseArgs) -> anyhow::Result<Arc<dyn Store>> {
+    let url = database.database_url.as_str();
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(url, 4).await.with_context(|| format!("opening {url}"))?;
+        let store = SqliteStore::open(url, database.database_pool).await.with_context(|| format!("opening {url}"))?;
         store.migrate().await.context("applying SQLite migrations")?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        anyhow::bail!("PostgreSQL is not supported by this build yet; use a sqlite:// URL")
+        let store = PostgresStore::open(url, database.database_pool).await.context("configuring PostgreSQL")?;
+        store.migrate().await.context("connecting to PostgreSQL and applying its migrations")?;
+        Ok(Arc::new(store))
     } else {
         anyhow::bail!("unsupported database URL {url:?}: expected sqlite://PATH or postgres://…")
     }
@@ -82,7 +86,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: ServeArgs) -> anyhow::Result<Application> {
         config.validate().map_err(anyhow::Error::msg)?;
-        let store = open_store(&config.database.database_url).await?;
+        let store = open_store(&config.database).await?;
         ensure_account(store.as_ref(), &config).await?;
         let tokens = TokenKey::new(store.token_secret().await?);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;

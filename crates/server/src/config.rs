@@ -46,6 +46,10 @@ pub struct DatabaseArgs {
     /// `sqlite://PATH` (the embedded default) or `postgres://…`.
     #[arg(long, env = "ROOMLOG_DATABASE_URL", default_value = "sqlite://roomlog.db")]
     pub database_url: String,
+    /// Most connections this process opens to the database (PostgreSQL), or reader
+    /// connections (SQLite, which always has one writer).
+    #[arg(long, env = "ROOMLOG_DATABASE_POOL", default_value_t = 8)]
+    pub database_pool: u32,
 }
 
 #[derive(Args, Clone)]

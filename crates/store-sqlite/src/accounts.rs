@@ -2,18 +2,21 @@
 
 use roomlog_core::account::{Account, ApiKey};
 use roomlog_core::{AccountSid, ApiKeySid, Millis, StoreError};
+use roomlog_store_sql::statements;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
 use crate::store_error;
 
+fn parse<T: std::str::FromStr>(text: String) -> Result<T, StoreError>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse().map_err(|e| StoreError::Other(Box::new(e)))
+}
+
 pub async fn insert(pool: &SqlitePool, account: &Account, replace_token: bool) -> Result<(), StoreError> {
-    let sql = if replace_token {
-        "INSERT INTO accounts (sid, auth_token, friendly_name, verify_callbacks, created_ms) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (sid) DO UPDATE SET auth_token = excluded.auth_token"
-    } else {
-        "INSERT INTO accounts (sid, auth_token, friendly_name, verify_callbacks, created_ms) VALUES (?, ?, ?, ?, ?)"
-    };
+    let sql = if replace_token { statements::UPSERT_ACCOUNT } else { statements::INSERT_ACCOUNT };
     sqlx::query(sql)
         .bind(account.sid.as_str())
         .bind(&account.auth_token)
@@ -26,10 +29,9 @@ pub async fn insert(pool: &SqlitePool, account: &Account, replace_token: bool) -
     Ok(())
 }
 
-fn account(row: &SqliteRow) -> Result<Account, StoreError> {
-    let sid: String = row.get("sid");
+fn account(row: SqliteRow) -> Result<Account, StoreError> {
     Ok(Account {
-        sid: sid.parse().map_err(|e| StoreError::Other(Box::new(e)))?,
+        sid: parse(row.get("sid"))?,
         auth_token: row.get("auth_token"),
         friendly_name: row.get("friendly_name"),
         verify_callbacks: row.get("verify_callbacks"),
@@ -37,27 +39,15 @@ fn account(row: &SqliteRow) -> Result<Account, StoreError> {
 }
 
 pub async fn find(pool: &SqlitePool, sid: Option<&AccountSid>) -> Result<Vec<Account>, StoreError> {
-    let rows = match sid {
-        Some(sid) => {
-            sqlx::query("SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts WHERE sid = ?")
-                .bind(sid.as_str())
-                .fetch_all(pool)
-                .await
-        }
-        None => {
-            sqlx::query(
-                "SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts ORDER BY created_ms, sid",
-            )
-            .fetch_all(pool)
-            .await
-        }
-    }
-    .map_err(store_error)?;
-    rows.iter().map(account).collect()
+    let query = match sid {
+        Some(sid) => sqlx::query(statements::ACCOUNT).bind(sid.as_str()),
+        None => sqlx::query(statements::ACCOUNTS),
+    };
+    query.fetch_all(pool).await.map_err(store_error)?.into_iter().map(account).collect()
 }
 
 pub async fn set_verify_callbacks(pool: &SqlitePool, sid: &AccountSid, verify: bool) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE accounts SET verify_callbacks = ? WHERE sid = ?")
+    let done = sqlx::query(statements::SET_VERIFY_CALLBACKS)
         .bind(verify)
         .bind(sid.as_str())
         .execute(pool)
@@ -70,33 +60,26 @@ pub async fn set_verify_callbacks(pool: &SqlitePool, sid: &AccountSid, verify: b
 }
 
 pub async fn insert_key(pool: &SqlitePool, key: &ApiKey) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO api_keys (sid, account_sid, friendly_name, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(key.sid.as_str())
-    .bind(key.account_sid.as_str())
-    .bind(&key.friendly_name)
-    .bind(&key.secret_hash)
-    .bind(Millis::now().0)
-    .execute(pool)
-    .await
-    .map_err(store_error)?;
+    sqlx::query(statements::INSERT_API_KEY)
+        .bind(key.sid.as_str())
+        .bind(key.account_sid.as_str())
+        .bind(&key.friendly_name)
+        .bind(&key.secret_hash)
+        .bind(Millis::now().0)
+        .execute(pool)
+        .await
+        .map_err(store_error)?;
     Ok(())
 }
 
 pub async fn find_key(pool: &SqlitePool, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError> {
-    let row = sqlx::query("SELECT sid, account_sid, friendly_name, secret_hash FROM api_keys WHERE sid = ?")
-        .bind(sid.as_str())
-        .fetch_optional(pool)
-        .await
-        .map_err(store_error)?;
+    let row = sqlx::query(statements::API_KEY).bind(sid.as_str()).fetch_optional(pool).await.map_err(store_error)?;
     row.map(|row| {
-        let parse = |column: &str| -> Result<String, StoreError> { Ok(row.get::<String, _>(column)) };
         Ok(ApiKey {
-            sid: parse("sid")?.parse().map_err(|e| StoreError::Other(Box::new(e)))?,
-            account_sid: parse("account_sid")?.parse().map_err(|e| StoreError::Other(Box::new(e)))?,
-            friendly_name: parse("friendly_name")?,
-            secret_hash: parse("secret_hash")?,
+            sid: parse(row.get("sid"))?,
+            account_sid: parse(row.get("account_sid"))?,
+            friendly_name: row.get("friendly_name"),
+            secret_hash: row.get("secret_hash"),
         })
     })
     .transpose()

@@ -39,10 +39,6 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     }
 }
 
-pub(crate) fn corrupt(error: serde_json::Error) -> StoreError {
-    StoreError::Other(Box::new(error))
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database named by a `sqlite://` URL.
     pub async fn open(url: &str, readers: u32) -> Result<SqliteStore, StoreError> {
@@ -93,7 +89,7 @@ impl Store for SqliteStore {
     }
 
     async fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'token_key'")
+        sqlx::query_scalar(roomlog_store_sql::statements::TOKEN_SECRET)
             .fetch_optional(&self.reader)
             .await
             .map_err(store_error)?

@@ -1,17 +1,121 @@
-//! Ingest, lifecycle revisits and rebuilds: events and the summaries derived from them are
-//! written in one transaction.
+//! SQLite's side of the shared write algorithms: a transaction on the single writer connection.
+//! SQLite serialises writers, so reading a room's state inside the transaction locks it.
 
-use std::collections::BTreeMap;
-
-use roomlog_core::fold::update::{update, RoomUpdate};
-use roomlog_core::{
-    AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RebuildReport, RoomEvent, RoomSid, StoreError,
-};
+use roomlog_core::fold::update::RoomUpdate;
+use roomlog_core::{AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RebuildReport, RoomSid, StoreError};
+use roomlog_store_sql::{statements, DueRoom, WriteTx};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-use crate::{corrupt, store_error};
+use crate::store_error;
 
-type Tx<'c> = Transaction<'c, Sqlite>;
+struct SqliteTx<'c>(Transaction<'c, Sqlite>);
+
+fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse().map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+impl WriteTx for SqliteTx<'_> {
+    async fn insert_event(&mut self, event: &AccountEvent, body: &str, received: Millis) -> Result<bool, StoreError> {
+        let done = sqlx::query(statements::INSERT_EVENT)
+            .bind(event.account_sid.as_str())
+            .bind(&event.event_id)
+            .bind(event.event.room_sid.as_str())
+            .bind(event.event.timestamp.0)
+            .bind(event.event.event.as_str())
+            .bind(event.source)
+            .bind(body)
+            .bind(event.raw.to_string())
+            .bind(received.0)
+            .execute(&mut *self.0)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn lock_room_state(&mut self, account: &AccountSid, room: &RoomSid) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(statements::ROOM_STATE)
+            .bind(account.as_str())
+            .bind(room.as_str())
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn write_room(
+        &mut self,
+        account: &AccountSid,
+        room: &RoomSid,
+        update: &RoomUpdate,
+        clear: bool,
+    ) -> Result<(), StoreError> {
+        if clear {
+            sqlx::query(statements::DELETE_PARTICIPANTS)
+                .bind(account.as_str())
+                .bind(room.as_str())
+                .execute(&mut *self.0)
+                .await
+                .map_err(store_error)?;
+        }
+        let row = &update.room;
+        sqlx::query(statements::UPSERT_ROOM)
+            .bind(account.as_str())
+            .bind(room.as_str())
+            .bind(row.create_time_secs)
+            .bind(row.room_name.as_deref())
+            .bind(row.room_type)
+            .bind(row.codecs)
+            .bind(row.revisit_at.map(|m| m.0))
+            .bind(&update.state_json)
+            .bind(&row.json.0)
+            .execute(&mut *self.0)
+            .await
+            .map_err(store_error)?;
+        for participant in &update.participants {
+            sqlx::query(statements::UPSERT_PARTICIPANT)
+                .bind(account.as_str())
+                .bind(room.as_str())
+                .bind(&participant.participant_sid)
+                .bind(participant.join_time_secs)
+                .bind(&participant.json.0)
+                .execute(&mut *self.0)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn due_rooms(&mut self, now: Millis, limit: i64) -> Result<Vec<DueRoom>, StoreError> {
+        let rows = sqlx::query(statements::DUE_ROOMS)
+            .bind(now.0)
+            .bind(limit)
+            .fetch_all(&mut *self.0)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|r| Ok(DueRoom { account: parse(r.get(0))?, room: parse(r.get(1))?, state: r.get(2) }))
+            .collect()
+    }
+
+    async fn room_events(&mut self, account: &AccountSid, room: &RoomSid) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query_as(statements::ROOM_EVENTS)
+            .bind(account.as_str())
+            .bind(room.as_str())
+            .fetch_all(&mut *self.0)
+            .await
+            .map_err(store_error)
+    }
+}
+
+async fn begin(pool: &SqlitePool) -> Result<SqliteTx<'static>, StoreError> {
+    pool.begin().await.map(SqliteTx).map_err(store_error)
+}
+
+async fn commit(tx: SqliteTx<'_>) -> Result<(), StoreError> {
+    tx.0.commit().await.map_err(store_error)
+}
 
 pub async fn append(
     pool: &SqlitePool,
@@ -19,166 +123,37 @@ pub async fn append(
     settings: &FoldSettings,
     now: Millis,
 ) -> Result<AppendOutcome, StoreError> {
-    let mut tx = pool.begin().await.map_err(store_error)?;
-    let mut outcome = AppendOutcome::default();
-    let mut fresh: BTreeMap<(&str, &str), Vec<&AccountEvent>> = BTreeMap::new();
-    for event in events {
-        let body = serde_json::to_string(&event.event).map_err(corrupt)?;
-        let inserted = sqlx::query(
-            "INSERT INTO events (account_sid, event_id, room_sid, ts_ms, kind, source, body, raw, received_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(event.account_sid.as_str())
-        .bind(&event.event_id)
-        .bind(event.event.room_sid.as_str())
-        .bind(event.event.timestamp.0)
-        .bind(event.event.event.as_str())
-        .bind(event.source)
-        .bind(body)
-        .bind(event.raw.to_string())
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        if inserted.rows_affected() == 1 {
-            outcome.accepted += 1;
-            fresh.entry((event.account_sid.as_str(), event.event.room_sid.as_str())).or_default().push(event);
-        } else {
-            outcome.duplicates += 1;
-        }
-    }
-    for (_, room_events) in fresh {
-        let first = room_events[0];
-        let (account, room) = (&first.account_sid, &first.event.room_sid);
-        let stored = room_state(&mut tx, account, room).await?;
-        let events = room_events.iter().map(|e| (e.event_id.as_str(), &e.event));
-        let update = update(account, room, stored.as_deref(), events, settings, now).map_err(corrupt)?;
-        write_room(&mut tx, account, room, &update).await?;
-    }
-    tx.commit().await.map_err(store_error)?;
+    let mut tx = begin(pool).await?;
+    let outcome = roomlog_store_sql::append(&mut tx, events, settings, now).await?;
+    commit(tx).await?;
     Ok(outcome)
 }
 
-async fn room_state(tx: &mut Tx<'_>, account: &AccountSid, room: &RoomSid) -> Result<Option<String>, StoreError> {
-    sqlx::query_scalar("SELECT state FROM rooms WHERE account_sid = ? AND room_sid = ?")
-        .bind(account.as_str())
-        .bind(room.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(store_error)
-}
-
-async fn write_room(
-    tx: &mut Tx<'_>,
-    account: &AccountSid,
-    room: &RoomSid,
-    update: &RoomUpdate,
-) -> Result<(), StoreError> {
-    let row = &update.room;
-    sqlx::query(
-        "INSERT INTO rooms (account_sid, room_sid, create_time, room_name, room_type, codecs, revisit_ms, state, summary)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (account_sid, room_sid) DO UPDATE SET
-           create_time = excluded.create_time, room_name = excluded.room_name, room_type = excluded.room_type,
-           codecs = excluded.codecs, revisit_ms = excluded.revisit_ms, state = excluded.state, summary = excluded.summary",
-    )
-    .bind(account.as_str())
-    .bind(room.as_str())
-    .bind(row.create_time_secs)
-    .bind(row.room_name.as_deref())
-    .bind(row.room_type)
-    .bind(row.codecs)
-    .bind(row.revisit_at.map(|m| m.0))
-    .bind(&update.state_json)
-    .bind(&row.json.0)
-    .execute(&mut **tx)
-    .await
-    .map_err(store_error)?;
-    for participant in &update.participants {
-        sqlx::query(
-            "INSERT INTO participants (account_sid, room_sid, participant_sid, join_time, summary) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (account_sid, room_sid, participant_sid) DO UPDATE SET
-               join_time = excluded.join_time, summary = excluded.summary",
-        )
-        .bind(account.as_str())
-        .bind(room.as_str())
-        .bind(&participant.participant_sid)
-        .bind(participant.join_time_secs)
-        .bind(&participant.json.0)
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?;
-    }
-    Ok(())
-}
-
-fn sids(row: &sqlx::sqlite::SqliteRow) -> Result<(AccountSid, RoomSid), StoreError> {
-    let account: String = row.get(0);
-    let room: String = row.get(1);
-    Ok((
-        account.parse().map_err(|e| StoreError::Other(Box::new(e)))?,
-        room.parse().map_err(|e| StoreError::Other(Box::new(e)))?,
-    ))
-}
-
-/// Re-summarises rooms due for a time-driven change, a batch per transaction.
 pub async fn revisit_due(pool: &SqlitePool, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
     let mut changed = 0;
     loop {
-        let mut tx = pool.begin().await.map_err(store_error)?;
-        let due = sqlx::query("SELECT account_sid, room_sid, state FROM rooms WHERE revisit_ms <= ? LIMIT 500")
-            .bind(now.0)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        if due.is_empty() {
+        let mut tx = begin(pool).await?;
+        let done = roomlog_store_sql::revisit(&mut tx, settings, now).await?;
+        commit(tx).await?;
+        changed += done;
+        if done < roomlog_store_sql::REVISIT_BATCH as u64 {
             return Ok(changed);
         }
-        for row in &due {
-            let (account, room) = sids(row)?;
-            let state: String = row.get(2);
-            let update = update(&account, &room, Some(&state), std::iter::empty(), settings, now).map_err(corrupt)?;
-            write_room(&mut tx, &account, &room, &update).await?;
-        }
-        tx.commit().await.map_err(store_error)?;
-        changed += due.len() as u64;
     }
 }
 
-/// Refolds every room from its stored events, a batch of rooms per transaction.
 pub async fn rebuild(pool: &SqlitePool, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError> {
+    let rooms: Vec<(String, String)> =
+        sqlx::query_as(statements::ROOMS_WITH_EVENTS).fetch_all(pool).await.map_err(store_error)?;
     let mut report = RebuildReport::default();
-    let rooms = sqlx::query("SELECT DISTINCT account_sid, room_sid FROM events ORDER BY account_sid, room_sid")
-        .fetch_all(pool)
-        .await
-        .map_err(store_error)?;
     for batch in rooms.chunks(200) {
-        let mut tx = pool.begin().await.map_err(store_error)?;
-        for row in batch {
-            let (account, room) = sids(row)?;
-            let stored = sqlx::query("SELECT event_id, body FROM events WHERE account_sid = ? AND room_sid = ?")
-                .bind(account.as_str())
-                .bind(room.as_str())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            let events: Vec<(String, RoomEvent)> = stored
-                .iter()
-                .map(|r| Ok((r.get::<String, _>(0), serde_json::from_str(r.get::<&str, _>(1)).map_err(corrupt)?)))
-                .collect::<Result<_, StoreError>>()?;
-            let update = update(&account, &room, None, events.iter().map(|(id, e)| (id.as_str(), e)), settings, now)
-                .map_err(corrupt)?;
-            sqlx::query("DELETE FROM participants WHERE account_sid = ? AND room_sid = ?")
-                .bind(account.as_str())
-                .bind(room.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            write_room(&mut tx, &account, &room, &update).await?;
+        let mut tx = begin(pool).await?;
+        for (account, room) in batch {
+            report.events +=
+                roomlog_store_sql::rebuild_room(&mut tx, &parse(account)?, &parse(room)?, settings, now).await?;
             report.rooms += 1;
-            report.events += events.len() as u64;
         }
-        tx.commit().await.map_err(store_error)?;
+        commit(tx).await?;
     }
     Ok(report)
 }

@@ -72,7 +72,8 @@ impl CallbackParams {
                 fields.insert((*field).to_owned(), Value::String(value.to_owned()));
             }
         }
-        let kind = self.get("StatusCallbackEvent").ok_or_else(|| EventError("StatusCallbackEvent is required".into()))?;
+        let kind =
+            self.get("StatusCallbackEvent").ok_or_else(|| EventError("StatusCallbackEvent is required".into()))?;
         let timestamp = match self.get("Timestamp") {
             Some(text) => parse_timestamp(text)?,
             None if kind.starts_with("composition-") => received,
@@ -84,7 +85,8 @@ impl CallbackParams {
         if let Some(codec) = self.get("Codec").and_then(|c| Codec::from_source(c).ok().flatten()) {
             fields.insert("codec".into(), Value::String(codec.as_str().to_owned()));
         }
-        let event: RoomEvent = serde_json::from_value(Value::Object(fields)).map_err(|e| EventError(camel_case_message(&e.to_string())))?;
+        let event: RoomEvent = serde_json::from_value(Value::Object(fields))
+            .map_err(|e| EventError(camel_case_message(&e.to_string())))?;
         event.validate().map_err(|e| EventError(camel_case_message(&e.0)))?;
         Ok(event)
     }
@@ -93,10 +95,10 @@ impl CallbackParams {
 /// Twilio sends ISO 8601 with milliseconds; RFC 2822 is accepted too, as some Twilio products use it.
 fn parse_timestamp(text: &str) -> Result<Millis, EventError> {
     Millis::parse_lenient(text)
-        .or_else(|_| {
-            chrono::DateTime::parse_from_rfc2822(text).map(|t| Millis(t.timestamp_millis())).map_err(|_| ())
+        .or_else(|_| chrono::DateTime::parse_from_rfc2822(text).map(|t| Millis(t.timestamp_millis())).map_err(|_| ()))
+        .map_err(|_| {
+            EventError(format!("Timestamp {:?} is not a date-time", text.chars().take(64).collect::<String>()))
         })
-        .map_err(|_| EventError(format!("Timestamp {:?} is not a date-time", text.chars().take(64).collect::<String>())))
 }
 
 /// Errors name the event's snake_case fields; a callback sender knows the PascalCase names.
@@ -176,12 +178,18 @@ mod tests {
         assert!(no_event.to_event(Millis(0)).unwrap_err().0.contains("StatusCallbackEvent"));
         let mut pairs = COMMON.to_vec();
         pairs.push(("StatusCallbackEvent", "participant-connected"));
-        assert!(params(&pairs).to_event(Millis(0)).unwrap_err().0.contains("ParticipantSid"), "participant events need a ParticipantSid");
+        assert!(
+            params(&pairs).to_event(Millis(0)).unwrap_err().0.contains("ParticipantSid"),
+            "participant events need a ParticipantSid"
+        );
     }
 
     #[test]
     fn composition_events_without_a_timestamp_use_the_receive_time() {
-        let p = params(&[("RoomSid", "RM0123456789abcdef0123456789abcdef"), ("StatusCallbackEvent", "composition-available")]);
+        let p = params(&[
+            ("RoomSid", "RM0123456789abcdef0123456789abcdef"),
+            ("StatusCallbackEvent", "composition-available"),
+        ]);
         assert_eq!(p.to_event(Millis(5_000)).unwrap().timestamp, Millis(5_000));
     }
 

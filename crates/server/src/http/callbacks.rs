@@ -50,9 +50,9 @@ async fn receive(
 ) -> Result<StatusCode, ApiError> {
     let body = body.map_err(|_| ApiError::too_large(MAX_BODY))?;
     let request = unverified(&state, &method, &uri, &headers, &body);
-    let account_sid = request.all.account_sid().ok_or_else(|| ApiError::forbidden("AccountSid is missing or not an account SID"))?;
-    let account =
-        state.store.account(&account_sid).await?.ok_or_else(|| ApiError::forbidden("Unknown account"))?;
+    let account_sid =
+        request.all.account_sid().ok_or_else(|| ApiError::forbidden("AccountSid is missing or not an account SID"))?;
+    let account = state.store.account(&account_sid).await?.ok_or_else(|| ApiError::forbidden("Unknown account"))?;
     if account.verify_callbacks {
         let presented = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
         if presented.is_empty() || !signature::verify(&account.auth_token, &request.url, &request.signed.0, presented) {

@@ -61,6 +61,10 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError::unavailable()
             }
+            StoreError::Contention(cause) => {
+                tracing::warn!(%cause, "write contention outlasted the retries");
+                ApiError::unavailable()
+            }
             StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, 20404, "The requested resource was not found"),
             StoreError::Conflict(cause) => ApiError::new(StatusCode::CONFLICT, 20409, cause),
             StoreError::Other(cause) => {

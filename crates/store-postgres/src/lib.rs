@@ -1,0 +1,208 @@
+//! The scale-out store: any number of stateless roomlog nodes on one PostgreSQL (or a
+//! PostgreSQL-compatible distributed database: the SQL avoids extensions and advisory locks).
+//!
+//! Concurrency: every write transaction first inserts the events it carries (in one global
+//! order), then locks each affected room's row with `SELECT … FOR UPDATE` (inserting a
+//! placeholder row first for a new room, so writers of a room that does not exist yet also
+//! queue on one row), in one global order. Two nodes folding the same room therefore take turns,
+//! and each folds on top of the other's committed state; rooms never deadlock because locks are
+//! taken in order. Serialization failures and deadlocks that a distributed database may still
+//! report (SQLSTATE 40001, 40P01) are retried with a fresh transaction. Cost: writers of one room
+//! are serialised (one round trip for the lock per room per batch); writers of different rooms
+//! do not wait for each other.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod writes;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::page::{PageRequest, Row};
+use roomlog_core::{
+    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, FoldSettings, Millis, ParticipantSid, RebuildReport,
+    RoomFilter, RoomSid, Store, StoreError, StoredJson,
+};
+use roomlog_store_sql::{numbered, statements, Arg, Query};
+use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row as _};
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+/// Maps the driver's errors once: constraint violations are conflicts, serialization failures
+/// and deadlocks are contention, a lost or unreachable server is unavailable.
+pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")) => {
+            StoreError::Contention(db.message().to_owned())
+        }
+        // Class 08 (connection exception), 57P01-57P03 (admin shutdown, crash, cannot connect now).
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")) =>
+        {
+            StoreError::Unavailable(db.message().to_owned())
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::Io(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => StoreError::Unavailable(error.to_string()),
+        _ => StoreError::Other(Box::new(error)),
+    }
+}
+
+pub(crate) fn bind(query: &Query) -> sqlx::query::Query<'_, Postgres, PgArguments> {
+    query.args.iter().fold(sqlx::query(&query.sql), |q, arg| match arg {
+        Arg::Int(value) => q.bind(*value),
+        Arg::Text(value) => q.bind(value.as_str()),
+    })
+}
+
+pub(crate) fn pg(sql: &str) -> Query {
+    Query { sql: numbered(sql), args: Vec::new() }
+}
+
+impl PostgresStore {
+    /// Connects lazily: the pool opens connections on demand, so a node starts (and reports
+    /// not-ready) while the database is down, and recovers by itself when it returns.
+    pub async fn open(url: &str, max_connections: u32) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(true)
+            .connect_lazy(url)
+            .map_err(store_error)?;
+        Ok(PostgresStore { pool })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        // No advisory lock (CockroachDB and YugabyteDB lack them): with several nodes, run
+        // `roomlog migrate` once before starting them (README "Running on PostgreSQL").
+        let mut migrator = sqlx::migrate!("./migrations");
+        migrator.set_locking(false);
+        migrator.run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(inner) => store_error(inner),
+            other => StoreError::Other(Box::new(other)),
+        })?;
+        let mut secret = vec![0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut secret);
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('token_key', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(secret)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn rows(&self, query: Query) -> Result<Vec<Row>, StoreError> {
+        let query = Query { sql: numbered(&query.sql), args: query.args };
+        let rows = bind(&query).fetch_all(&self.pool).await.map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Row { time_secs: row.get(0), sid: row.get(1), json: StoredJson(row.get(2)) })
+            .collect())
+    }
+
+    async fn summary(&self, sql: &str, keys: &[&str]) -> Result<Option<StoredJson>, StoreError> {
+        let mut query = pg(sql);
+        query.args = keys.iter().map(|k| Arg::Text((*k).to_owned())).collect();
+        let row = bind(&query).fetch_optional(&self.pool).await.map_err(store_error)?;
+        Ok(row.map(|r| StoredJson(r.get(0))))
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
+        sqlx::query_scalar(statements::TOKEN_SECRET)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError> {
+        accounts::insert(&self.pool, account, false).await
+    }
+    async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
+        accounts::insert(&self.pool, account, true).await
+    }
+    async fn account(&self, sid: &AccountSid) -> Result<Option<Account>, StoreError> {
+        accounts::find(&self.pool, Some(sid)).await.map(|mut found| found.pop())
+    }
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        accounts::find(&self.pool, None).await
+    }
+    async fn set_verify_callbacks(&self, sid: &AccountSid, verify: bool) -> Result<(), StoreError> {
+        accounts::set_verify_callbacks(&self.pool, sid, verify).await
+    }
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        accounts::insert_key(&self.pool, key).await
+    }
+    async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError> {
+        accounts::find_key(&self.pool, sid).await
+    }
+
+    async fn append(
+        &self,
+        events: &[AccountEvent],
+        settings: &FoldSettings,
+        now: Millis,
+    ) -> Result<AppendOutcome, StoreError> {
+        writes::append(&self.pool, events, settings, now).await
+    }
+
+    async fn list_rooms(
+        &self,
+        account: &AccountSid,
+        filter: &RoomFilter,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.rows(roomlog_store_sql::list_rooms(account, filter, request)).await
+    }
+    async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError> {
+        self.summary(statements::ROOM, &[account.as_str(), room.as_str()]).await
+    }
+    async fn list_participants(
+        &self,
+        account: &AccountSid,
+        room: &RoomSid,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.rows(roomlog_store_sql::list_participants(account, room, request)).await
+    }
+    async fn participant(
+        &self,
+        account: &AccountSid,
+        room: &RoomSid,
+        participant: &ParticipantSid,
+    ) -> Result<Option<StoredJson>, StoreError> {
+        self.summary(statements::PARTICIPANT, &[account.as_str(), room.as_str(), participant.as_str()]).await
+    }
+
+    async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
+        writes::revisit_due(&self.pool, settings, now).await
+    }
+    async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError> {
+        writes::rebuild(&self.pool, settings, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! What the SQL backends share, written once: the list queries (built with `?` placeholders and
+//! renumbered for PostgreSQL), the write statements, and the ingest, revisit and rebuild
+//! algorithms over a backend's transaction (`WriteTx`). Backends keep only their I/O.
+#![forbid(unsafe_code)]
+
+mod queries;
+mod writes;
+
+pub use queries::{list_participants, list_rooms, numbered, Arg, Query};
+pub use writes::{append, rebuild_room, revisit, DueRoom, WriteTx, REVISIT_BATCH};
+
+/// Statements both dialects accept, with `?` placeholders (`numbered` turns them into `$n`).
+pub mod statements {
+    pub const INSERT_EVENT: &str =
+        "INSERT INTO events (account_sid, event_id, room_sid, ts_ms, kind, source, body, raw, received_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    pub const ROOM_STATE: &str = "SELECT state FROM rooms WHERE account_sid = ? AND room_sid = ?";
+    pub const UPSERT_ROOM: &str =
+        "INSERT INTO rooms (account_sid, room_sid, create_time, room_name, room_type, codecs, revisit_ms, state, summary)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_sid, room_sid) DO UPDATE SET
+           create_time = excluded.create_time, room_name = excluded.room_name, room_type = excluded.room_type,
+           codecs = excluded.codecs, revisit_ms = excluded.revisit_ms, state = excluded.state, summary = excluded.summary";
+    pub const UPSERT_PARTICIPANT: &str =
+        "INSERT INTO participants (account_sid, room_sid, participant_sid, join_time, summary) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (account_sid, room_sid, participant_sid) DO UPDATE SET
+           join_time = excluded.join_time, summary = excluded.summary";
+    pub const DELETE_PARTICIPANTS: &str = "DELETE FROM participants WHERE account_sid = ? AND room_sid = ?";
+    pub const DUE_ROOMS: &str =
+        "SELECT account_sid, room_sid, state FROM rooms WHERE revisit_ms <= ? ORDER BY revisit_ms LIMIT ?";
+    pub const ROOM_EVENTS: &str = "SELECT event_id, body FROM events WHERE account_sid = ? AND room_sid = ?";
+    pub const ROOMS_WITH_EVENTS: &str =
+        "SELECT DISTINCT account_sid, room_sid FROM events ORDER BY account_sid, room_sid";
+    pub const ROOM: &str = "SELECT summary FROM rooms WHERE account_sid = ? AND room_sid = ?";
+    pub const PARTICIPANT: &str =
+        "SELECT summary FROM participants WHERE account_sid = ? AND room_sid = ? AND participant_sid = ?";
+    pub const INSERT_ACCOUNT: &str =
+        "INSERT INTO accounts (sid, auth_token, friendly_name, verify_callbacks, created_ms) VALUES (?, ?, ?, ?, ?)";
+    pub const UPSERT_ACCOUNT: &str =
+        "INSERT INTO accounts (sid, auth_token, friendly_name, verify_callbacks, created_ms) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (sid) DO UPDATE SET auth_token = excluded.auth_token";
+    pub const ACCOUNT: &str = "SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts WHERE sid = ?";
+    pub const ACCOUNTS: &str =
+        "SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts ORDER BY created_ms, sid";
+    pub const SET_VERIFY_CALLBACKS: &str = "UPDATE accounts SET verify_callbacks = ? WHERE sid = ?";
+    pub const INSERT_API_KEY: &str =
+        "INSERT INTO api_keys (sid, account_sid, friendly_name, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)";
+    pub const API_KEY: &str = "SELECT sid, account_sid, friendly_name, secret_hash FROM api_keys WHERE sid = ?";
+    pub const TOKEN_SECRET: &str = "SELECT value FROM settings WHERE key = 'token_key'";
+}

@@ -1,0 +1,103 @@
+//! Ingest, lifecycle revisits and rebuilds, over a backend's open write transaction. Events and
+//! the summaries derived from them are always written in the same transaction.
+
+use std::collections::BTreeMap;
+
+use roomlog_core::fold::update::{update, RoomUpdate};
+use roomlog_core::{AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RoomEvent, RoomSid, StoreError};
+
+/// How many due rooms one revisit transaction handles.
+pub const REVISIT_BATCH: i64 = 500;
+
+/// A room whose summary changes with time alone, with its stored fold state.
+pub struct DueRoom {
+    pub account: AccountSid,
+    pub room: RoomSid,
+    pub state: String,
+}
+
+/// The I/O a backend provides inside one write transaction.
+#[allow(async_fn_in_trait)]
+pub trait WriteTx {
+    /// Stores the raw event; `false` when an event with its identity is already stored.
+    async fn insert_event(&mut self, event: &AccountEvent, body: &str, received: Millis) -> Result<bool, StoreError>;
+    /// The room's fold state, locked against concurrent writers until the transaction ends.
+    async fn lock_room_state(&mut self, account: &AccountSid, room: &RoomSid) -> Result<Option<String>, StoreError>;
+    /// Writes the room row and the participants that changed (all of them, after `clear`).
+    async fn write_room(
+        &mut self,
+        account: &AccountSid,
+        room: &RoomSid,
+        update: &RoomUpdate,
+        clear: bool,
+    ) -> Result<(), StoreError>;
+    async fn due_rooms(&mut self, now: Millis, limit: i64) -> Result<Vec<DueRoom>, StoreError>;
+    /// `(event_id, body)` of every stored event of the room.
+    async fn room_events(&mut self, account: &AccountSid, room: &RoomSid) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+fn corrupt(error: serde_json::Error) -> StoreError {
+    StoreError::Other(Box::new(error))
+}
+
+/// Stores `events` and folds the new ones into their rooms. Events are inserted, and rooms
+/// locked, in one global order, so concurrent writers never deadlock.
+pub async fn append<T: WriteTx>(
+    tx: &mut T,
+    events: &[AccountEvent],
+    settings: &FoldSettings,
+    now: Millis,
+) -> Result<AppendOutcome, StoreError> {
+    let mut ordered: Vec<&AccountEvent> = events.iter().collect();
+    ordered.sort_by(|a, b| (&a.account_sid, &a.event_id).cmp(&(&b.account_sid, &b.event_id)));
+    let mut outcome = AppendOutcome::default();
+    let mut fresh: BTreeMap<(&AccountSid, &RoomSid), Vec<&AccountEvent>> = BTreeMap::new();
+    for event in ordered {
+        let body = serde_json::to_string(&event.event).map_err(corrupt)?;
+        if tx.insert_event(event, &body, now).await? {
+            outcome.accepted += 1;
+            fresh.entry((&event.account_sid, &event.event.room_sid)).or_default().push(event);
+        } else {
+            outcome.duplicates += 1;
+        }
+    }
+    for ((account, room), room_events) in fresh {
+        let stored = tx.lock_room_state(account, room).await?;
+        let events = room_events.iter().map(|e| (e.event_id.as_str(), &e.event));
+        let update = update(account, room, stored.as_deref(), events, settings, now).map_err(corrupt)?;
+        tx.write_room(account, room, &update, false).await?;
+    }
+    Ok(outcome)
+}
+
+/// Re-summarises up to `REVISIT_BATCH` rooms due at `now`; returns how many.
+pub async fn revisit<T: WriteTx>(tx: &mut T, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
+    let due = tx.due_rooms(now, REVISIT_BATCH).await?;
+    for room in &due {
+        let Some(state) = tx.lock_room_state(&room.account, &room.room).await? else { continue };
+        let update =
+            update(&room.account, &room.room, Some(&state), std::iter::empty(), settings, now).map_err(corrupt)?;
+        tx.write_room(&room.account, &room.room, &update, false).await?;
+    }
+    Ok(due.len() as u64)
+}
+
+/// Refolds one room from its stored events; returns how many events it had.
+pub async fn rebuild_room<T: WriteTx>(
+    tx: &mut T,
+    account: &AccountSid,
+    room: &RoomSid,
+    settings: &FoldSettings,
+    now: Millis,
+) -> Result<u64, StoreError> {
+    tx.lock_room_state(account, room).await?;
+    let stored = tx.room_events(account, room).await?;
+    let events: Vec<(String, RoomEvent)> = stored
+        .into_iter()
+        .map(|(id, body)| Ok((id, serde_json::from_str(&body).map_err(corrupt)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let update =
+        update(account, room, None, events.iter().map(|(id, e)| (id.as_str(), e)), settings, now).map_err(corrupt)?;
+    tx.write_room(account, room, &update, true).await?;
+    Ok(events.len() as u64)
+}
