@@ -146,8 +146,13 @@ impl PagingParser {
     fn read(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
         match key {
             "PageSize" => {
-                let size: i64 =
-                    value.trim().parse().map_err(|_| invalid("PageSize", format!("{value:?} is not an integer")))?;
+                let digits = value.trim().strip_prefix('+').unwrap_or(value.trim());
+                let size: i64 = match digits.parse() {
+                    Ok(size) => size,
+                    // An integer too large for i64 is still an integer above 1000: clamp it.
+                    Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => i64::MAX,
+                    Err(_) => return Err(invalid("PageSize", format!("{value:?} is not an integer"))),
+                };
                 if size < 1 {
                     return Err(invalid("PageSize", format!("{size} is below the minimum of 1")));
                 }
@@ -157,7 +162,7 @@ impl PagingParser {
             "Page" => {
                 let page: i64 =
                     value.trim().parse().map_err(|_| invalid("Page", format!("{value:?} is not an integer")))?;
-                if !(0..=i64::from(u32::MAX / MAX_PAGE_SIZE)).contains(&page) {
+                if !(0..=i64::from(u32::MAX)).contains(&page) {
                     return Err(invalid("Page", format!("{page} is out of range")));
                 }
                 self.page = Some(page as u32);
@@ -194,6 +199,7 @@ mod tests {
     #[test]
     fn page_size_is_clamped_above_and_refused_below() {
         assert_eq!(parse_paging([("PageSize", "5000")]).unwrap().page_size, 1000);
+        assert_eq!(parse_paging([("PageSize", "99999999999999999999")]).unwrap().page_size, 1000);
         assert_eq!(parse_paging([]).unwrap().page_size, 50);
         for bad in ["0", "-1", "abc", "1.5"] {
             let error = parse_paging([("PageSize", bad)]).unwrap_err();

@@ -4,7 +4,7 @@ use crate::fold::state::{value, ParticipantState, RoomState};
 use crate::sid::{AccountSid, ParticipantSid};
 use crate::summary::{ParticipantSummary, RoomSummary};
 use crate::time::Millis;
-use crate::vocab::{CodecSet, ParticipantStatus, ProcessingState, RoomEndReason, RoomStatus};
+use crate::vocab::{CodecSet, ParticipantStatus, ProcessingState, RoomStatus};
 
 /// The lifecycle settings that make a summary depend on time as well as on events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,10 +71,6 @@ impl RoomState {
             Ending::Ended(at) if now >= at.plus_ms(settings.settle_window_ms) => (ProcessingState::Complete, None),
             Ending::Ended(at) => (ProcessingState::InProgress, Some(at.plus_ms(settings.settle_window_ms))),
         };
-        let end_reason = match ending {
-            Ending::TimedOut(_) => value(&c.end_reason).copied().or(Some(RoomEndReason::Timeout)),
-            _ => value(&c.end_reason).copied(),
-        };
         let room = RoomSummary {
             account_sid: account.clone(),
             room_sid: self.room_sid.clone(),
@@ -86,7 +82,8 @@ impl RoomState {
             status_callback: value(&c.status_callback).cloned(),
             status_callback_method: value(&c.status_callback_method).copied(),
             created_method: value(&c.created_method).copied(),
-            end_reason,
+            // From an event only (BEHAVIOUR §5): a room closed by the timeout got none.
+            end_reason: value(&c.end_reason).copied(),
             max_participants: value(&c.max_participants).copied(),
             unique_participants: participants.len() as i64,
             unique_participant_identities: {

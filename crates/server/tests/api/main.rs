@@ -1,0 +1,15 @@
+//! The API as clients see it: every test drives a real server over HTTP (BEHAVIOUR.md).
+
+mod auth;
+mod durability;
+mod errors;
+mod events;
+mod fixtures;
+mod health;
+mod helpers;
+mod inspect;
+mod paging;
+mod participants;
+mod rooms;
+mod summaries;
+mod urls;
