@@ -13,6 +13,8 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod import;
+pub mod testing;
 mod writes;
 
 use std::time::Duration;
@@ -21,8 +23,8 @@ use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::{
-    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, FoldSettings, Millis, ParticipantSid, RebuildReport,
-    RoomFilter, RoomSid, Store, StoreError, StoredJson,
+    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
+    ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
 };
 use roomlog_store_sql::{numbered, statements, Arg, Query};
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions};
@@ -43,9 +45,15 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")) => {
             StoreError::Contention(db.message().to_owned())
         }
-        // Class 08 (connection exception), 57P01-57P03 (admin shutdown, crash, cannot connect now).
+        // Connection exceptions (class 08), shutdowns (57P01-57P03), and what refusing a new
+        // connection looks like: too many connections, a database closed to connections or
+        // missing, failed authentication.
         sqlx::Error::Database(db)
-            if db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")) =>
+            if db.code().is_some_and(|c| {
+                c.starts_with("08")
+                    || c.starts_with("28")
+                    || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "55000" | "3D000")
+            }) =>
         {
             StoreError::Unavailable(db.message().to_owned())
         }
@@ -201,6 +209,18 @@ impl Store for PostgresStore {
     }
     async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError> {
         writes::rebuild(&self.pool, settings, now).await
+    }
+
+    async fn import_rooms(
+        &self,
+        account: &AccountSid,
+        rooms: &[ImportedRoom],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<ImportOutcome, StoreError> {
+        import::import_rooms(&self.pool, account, rooms, checkpoint).await
+    }
+    async fn import_checkpoint(&self, key: &str) -> Result<Option<String>, StoreError> {
+        import::checkpoint(&self.pool, key).await
     }
 }
 

@@ -38,7 +38,7 @@ fn statements() -> &'static Statements {
     })
 }
 
-struct PgTx(Transaction<'static, Postgres>);
+pub(crate) struct PgTx(pub(crate) Transaction<'static, Postgres>);
 
 fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
 where
@@ -156,7 +156,7 @@ impl WriteTx for PgTx {
 const ATTEMPTS: u32 = 5;
 
 /// Runs `work` in a fresh transaction, committing on success, retrying on contention.
-async fn in_transaction<T, F, Fut>(pool: &PgPool, mut work: F) -> Result<T, StoreError>
+pub(crate) async fn in_transaction<T, F, Fut>(pool: &PgPool, mut work: F) -> Result<T, StoreError>
 where
     F: FnMut(PgTx) -> Fut,
     Fut: Future<Output = (PgTx, Result<T, StoreError>)>,

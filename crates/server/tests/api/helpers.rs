@@ -1,4 +1,4 @@
-//! The harness: `spawn_app()` serves the real router on a random port over a fresh SQLite file,
+//! The harness: `spawn_app()` serves the real router on a random port over a fresh database,
 //! and `Api` sends typed, authenticated requests and reads replies.
 
 use std::net::SocketAddr;
@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 
 use crate::inspect::sids;
 use tokio::sync::oneshot;
+
+use crate::database::Database;
 
 /// The server settings a test may choose. Every setting is passed as a flag, so no
 /// `ROOMLOG_*` variable of the machine running the tests changes what a test sees.
@@ -62,7 +64,7 @@ pub struct TestApp {
     pub state: AppState,
     pub api: Api,
     shutdown: Option<oneshot::Sender<()>>,
-    _database: tempfile::TempDir,
+    _database: Database,
 }
 
 impl Deref for TestApp {
@@ -85,12 +87,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
-    let database = tempfile::tempdir().expect("a temporary directory");
+    let database = Database::fresh().await;
     let account = settings.account.clone().unwrap_or_else(|| {
         let generated = Account::generate("test account");
         Credentials::new(generated.sid.to_string(), generated.auth_token)
     });
-    let database_url = format!("sqlite://{}", database.path().join("roomlog.db").display());
+    let database_url = database.url().to_owned();
     let mut argv = vec!["roomlog", "serve", "--listen", "127.0.0.1:0", "--database-url", &database_url];
     argv.extend(["--default-window", settings.default_window, "--settle-window", settings.settle_window]);
     argv.extend(["--room-timeout", settings.room_timeout, "--retention", "0"]);

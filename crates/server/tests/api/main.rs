@@ -1,6 +1,7 @@
 //! The API as clients see it: every test drives a real server over HTTP (BEHAVIOUR.md).
 
 mod auth;
+mod database;
 mod durability;
 mod errors;
 mod events;
@@ -8,7 +9,10 @@ mod fixtures;
 mod health;
 mod helpers;
 mod inspect;
+mod multinode;
+mod outage;
 mod paging;
+mod process;
 mod participants;
 mod rooms;
 mod summaries;
