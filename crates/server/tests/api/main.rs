@@ -1,6 +1,7 @@
 //! The API as clients see it: every test drives a real server over HTTP (BEHAVIOUR.md).
 
 mod auth;
+mod callbacks;
 mod database;
 mod durability;
 mod errors;
