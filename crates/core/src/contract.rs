@@ -9,10 +9,10 @@ use crate::fold::FoldSettings;
 use crate::page::{Cursor, Direction, PageRequest, Row};
 use crate::query::RoomFilter;
 use crate::sid::{AccountSid, ParticipantSid, RoomSid};
-use crate::store::{Store, StoreError};
+use crate::store::{Checkpoint, ImportOutcome, ImportedRoom, Store, StoreError};
 use crate::summary::{ParticipantSummary, RoomSummary};
 use crate::time::Millis;
-use crate::vocab::{Codec, CodecSet, ProcessingState, RoomType};
+use crate::vocab::{Codec, CodecSet, ParticipantStatus, ProcessingState, RoomStatus, RoomType};
 
 const T0: i64 = 1_761_588_961_000;
 
@@ -190,6 +190,123 @@ pub async fn a_rebuild_equals_incremental_ingestion(store: &dyn Store) {
     assert_eq!(store.list_participants(&account, &room, &first_page(10)).await.unwrap(), participants);
 }
 
+pub async fn a_batch_repeating_an_event_stores_it_once(store: &dyn Store) {
+    let account = new_account(store).await;
+    let room = RoomSid::generate();
+    let mut events = stamp(&account, room_events(&room, 0, "group", "VP8"));
+    events.push(events[1].clone());
+    events.insert(0, events[2].clone());
+    let outcome = store.append(&events, &FoldSettings::default(), Millis(T0)).await.unwrap();
+    assert_eq!((outcome.accepted, outcome.duplicates), (3, 2));
+    let summary: RoomSummary = parse_summary(store.room(&account, &room).await.unwrap());
+    assert_eq!((summary.unique_participants, summary.codecs), (1, vec![Codec::Vp8]));
+}
+
+/// An archived room as another Insights API would serve it, with `n` participants.
+fn imported(room_sid: &RoomSid, name: &str, n: usize) -> ImportedRoom {
+    let upstream = AccountSid::generate();
+    let created = Millis(T0 - 3_600_000);
+    let room = RoomSummary {
+        account_sid: upstream.clone(),
+        room_sid: room_sid.clone(),
+        room_name: Some(name.into()),
+        create_time: Some(created),
+        end_time: Some(created.plus_ms(600_000)),
+        room_type: Some(RoomType::GroupSmall),
+        room_status: Some(RoomStatus::Completed),
+        status_callback: Some("https://example.com/cb".into()),
+        status_callback_method: None,
+        created_method: None,
+        end_reason: None,
+        max_participants: Some(4),
+        unique_participants: n as i64,
+        unique_participant_identities: n as i64,
+        concurrent_participants: n as i64,
+        max_concurrent_participants: None,
+        codecs: vec![Codec::H264, Codec::Opus],
+        media_region: None,
+        duration_sec: Some(600),
+        total_participant_duration_sec: 100 * n as i64,
+        total_recording_duration_sec: 0,
+        processing_state: ProcessingState::Complete,
+        recording_enabled: false,
+        edge_location: None,
+    };
+    let participants = (0..n)
+        .map(|i| ParticipantSummary {
+            participant_sid: ParticipantSid::from_seed(format!("{room_sid}{i}").as_bytes()),
+            participant_identity: Some(format!("user-{i}")),
+            join_time: Some(created.plus_ms(1000 * (n - i) as i64)),
+            leave_time: Some(created.plus_ms(600_000)),
+            duration_sec: Some(100),
+            account_sid: upstream.clone(),
+            room_sid: room_sid.clone(),
+            status: ParticipantStatus::Completed,
+            codecs: vec![Codec::Opus],
+            end_reason: None,
+            error_code: None,
+            error_code_url: None,
+            media_region: None,
+            properties: Some(json!({"k": i})),
+            edge_location: None,
+            publisher_info: None,
+        })
+        .collect();
+    ImportedRoom { room, participants }
+}
+
+fn parse_summary<T: serde::de::DeserializeOwned>(json: Option<crate::summary::StoredJson>) -> T {
+    serde_json::from_str(&json.expect("the summary exists").0).expect("a stored summary parses")
+}
+
+pub async fn imported_rooms_are_served_kept_and_never_replace_folded_ones(store: &dyn Store) {
+    let account = new_account(store).await;
+    let settings = FoldSettings::default();
+    let folded = RoomSid::generate();
+    store.append(&stamp(&account, room_events(&folded, 0, "group", "VP8")), &settings, Millis(T0)).await.unwrap();
+    let folded_before = store.room(&account, &folded).await.unwrap();
+    let archived = RoomSid::generate();
+    let checkpoint = |value: &str| Checkpoint { key: format!("test|{account}"), value: value.into() };
+
+    let batch = [imported(&archived, "archived", 3), imported(&folded, "upstream copy", 1)];
+    let outcome = store.import_rooms(&account, &batch, Some(&checkpoint("one"))).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { rooms: 1, participants: 3, skipped: 1 }, "a folded room is skipped");
+    assert_eq!(store.room(&account, &folded).await.unwrap(), folded_before, "a folded room is left alone");
+    let room: RoomSummary = parse_summary(store.room(&account, &archived).await.unwrap());
+    assert_eq!(room, RoomSummary { account_sid: account.clone(), ..batch[0].room.clone() }, "stored field for field");
+    let rows = store.list_participants(&account, &archived, &first_page(10)).await.unwrap();
+    let mut expected: Vec<ParticipantSummary> = batch[0].participants.clone();
+    expected.iter_mut().for_each(|p| p.account_sid = account.clone());
+    expected.reverse();
+    let listed: Vec<ParticipantSummary> =
+        rows.iter().map(|r| serde_json::from_str(&r.json.0).unwrap()).collect::<Vec<_>>();
+    assert_eq!(listed, expected, "participants in join order, under the local account");
+    let by_type = RoomFilter {
+        room_types: vec![RoomType::GroupSmall],
+        codecs: [Codec::H264].into_iter().collect(),
+        ..RoomFilter::default()
+    };
+    assert_eq!(sids(&store.list_rooms(&account, &by_type, &first_page(10)).await.unwrap()), vec![archived.to_string()]);
+    assert_eq!(store.import_checkpoint(&checkpoint("").key).await.unwrap().as_deref(), Some("one"));
+
+    let again = [imported(&archived, "renamed", 1)];
+    let outcome = store.import_rooms(&account, &again, Some(&checkpoint("two"))).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { rooms: 1, participants: 1, skipped: 0 });
+    let room: RoomSummary = parse_summary(store.room(&account, &archived).await.unwrap());
+    assert_eq!(room.room_name.as_deref(), Some("renamed"), "a re-import replaces the earlier one");
+    assert_eq!(store.list_participants(&account, &archived, &first_page(10)).await.unwrap().len(), 1);
+    assert_eq!(store.import_checkpoint(&checkpoint("").key).await.unwrap().as_deref(), Some("two"));
+    assert_eq!(store.import_checkpoint("unknown").await.unwrap(), None);
+
+    let before = store.room(&account, &archived).await.unwrap();
+    let late = stamp(&account, room_events(&archived, 5000, "go", "VP9"));
+    assert_eq!(store.append(&late, &settings, Millis(T0)).await.unwrap().accepted, 3, "its events are kept");
+    store.rebuild(&settings, Millis(T0)).await.unwrap();
+    store.revisit_due(&settings, Millis(T0 + 100 * 86_400_000)).await.unwrap();
+    assert_eq!(store.room(&account, &archived).await.unwrap(), before, "ingest, rebuild and revisits keep it");
+    assert_eq!(store.list_participants(&account, &archived, &first_page(10)).await.unwrap().len(), 1);
+}
+
 /// Generates one `#[tokio::test]` per contract case for a backend; `$make` is an async
 /// expression yielding a fresh store (and anything that must live as long, e.g. a tempdir).
 #[macro_export]
@@ -201,6 +318,8 @@ macro_rules! store_contract_tests {
             lists_are_ordered_filtered_keyset_paged_and_isolated,
             time_alone_settles_rooms_when_revisited,
             a_rebuild_equals_incremental_ingestion,
+            a_batch_repeating_an_event_stores_it_once,
+            imported_rooms_are_served_kept_and_never_replace_folded_ones,
         );
     };
     (@cases $make:expr; $($case:ident,)*) => {$(

@@ -8,7 +8,7 @@ use crate::fold::FoldSettings;
 use crate::page::{PageRequest, Row};
 use crate::query::RoomFilter;
 use crate::sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
-use crate::summary::StoredJson;
+use crate::summary::{ParticipantSummary, RoomSummary, StoredJson};
 use crate::time::Millis;
 
 /// What can go wrong in storage, in terms the HTTP layer can map without knowing the backend.
@@ -41,6 +41,29 @@ pub struct AppendOutcome {
 pub struct RebuildReport {
     pub rooms: u64,
     pub events: u64,
+}
+
+/// A room copied from another Insights API (`roomlog import`): its summaries as served there.
+/// It has no events here, so it is kept as is: `rebuild` and later events leave it alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedRoom {
+    pub room: RoomSummary,
+    pub participants: Vec<ParticipantSummary>,
+}
+
+/// An importer's progress marker, saved in the same transaction as the rooms it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub key: String,
+    pub value: String,
+}
+
+/// Counts of one import batch. A room already folded from events here is skipped, not replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportOutcome {
+    pub rooms: u64,
+    pub participants: u64,
+    pub skipped: u64,
 }
 
 #[async_trait]
@@ -96,4 +119,16 @@ pub trait Store: Send + Sync + 'static {
     async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError>;
     /// Recomputes every summary from the stored events.
     async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError>;
+
+    /// Stores imported rooms under `account` (their `account_sid` becomes it), replacing earlier
+    /// imports of the same rooms and their participants, and saves `checkpoint`, all in one
+    /// transaction.
+    async fn import_rooms(
+        &self,
+        account: &AccountSid,
+        rooms: &[ImportedRoom],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<ImportOutcome, StoreError>;
+    /// The value last saved under an importer's checkpoint key.
+    async fn import_checkpoint(&self, key: &str) -> Result<Option<String>, StoreError>;
 }

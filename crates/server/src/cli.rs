@@ -29,6 +29,23 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Recompute every summary from the stored events.
     Rebuild(RebuildArgs),
+    /// Read rooms from an Insights API (this server by default, or Twilio's).
+    Rooms {
+        #[command(subcommand)]
+        command: crate::client::commands::RoomsCommand,
+    },
+    /// Read a room's participants from an Insights API.
+    Participants {
+        #[command(subcommand)]
+        command: crate::client::commands::ParticipantsCommand,
+    },
+    /// Copy rooms and participants from an Insights API (Twilio's, or another roomlog) into
+    /// this database; resumable.
+    Import(Box<crate::import::ImportArgs>),
+    /// Generate realistic rooms through the event path, to try roomlog out.
+    Demo(Box<crate::demo::DemoArgs>),
+    /// Stream this database's summaries as NDJSON or CSV.
+    Export(Box<crate::export::ExportArgs>),
 }
 
 #[derive(Subcommand, Debug)]

@@ -3,9 +3,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
+pub mod demo;
+pub mod export;
+pub mod dashboard;
 pub mod http;
+pub mod import;
 pub mod lifecycle;
 pub mod telemetry;
 
@@ -23,5 +28,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { command } => commands::keys(command).await,
         Command::Migrate(database) => commands::migrate(database).await,
         Command::Rebuild(args) => commands::rebuild(args).await,
+        Command::Rooms { command } => client::commands::rooms(command).await,
+        Command::Participants { command } => client::commands::participants(command).await,
+        Command::Import(args) => import::run(*args).await,
+        Command::Demo(args) => demo::run(*args).await,
+        Command::Export(args) => export::run(*args).await,
     }
 }

@@ -3,6 +3,7 @@
 //! algorithms over a backend's transaction (`WriteTx`). Backends keep only their I/O.
 #![forbid(unsafe_code)]
 
+pub mod import;
 mod queries;
 mod writes;
 

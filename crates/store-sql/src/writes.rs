@@ -21,6 +21,20 @@ pub struct DueRoom {
 pub trait WriteTx {
     /// Stores the raw event; `false` when an event with its identity is already stored.
     async fn insert_event(&mut self, event: &AccountEvent, body: &str, received: Millis) -> Result<bool, StoreError>;
+    /// Stores the raw events, given in identity order with their bodies; for each, whether it
+    /// is new (of repeats within `events`, the first). A backend may override this to insert
+    /// many rows per statement.
+    async fn insert_events(
+        &mut self,
+        events: &[(&AccountEvent, String)],
+        received: Millis,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut fresh = Vec::with_capacity(events.len());
+        for (event, body) in events {
+            fresh.push(self.insert_event(event, body, received).await?);
+        }
+        Ok(fresh)
+    }
     /// The room's fold state, locked against concurrent writers until the transaction ends.
     async fn lock_room_state(&mut self, account: &AccountSid, room: &RoomSid) -> Result<Option<String>, StoreError>;
     /// Writes the room row and the participants that changed (all of them, after `clear`).
@@ -52,17 +66,25 @@ pub async fn append<T: WriteTx>(
     ordered.sort_by(|a, b| (&a.account_sid, &a.event_id).cmp(&(&b.account_sid, &b.event_id)));
     let mut outcome = AppendOutcome::default();
     let mut fresh: BTreeMap<(&AccountSid, &RoomSid), Vec<&AccountEvent>> = BTreeMap::new();
-    for event in ordered {
-        let body = serde_json::to_string(&event.event).map_err(corrupt)?;
-        if tx.insert_event(event, &body, now).await? {
+    let bodies = ordered
+        .into_iter()
+        .map(|event| Ok((event, serde_json::to_string(&event.event).map_err(corrupt)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let inserted = tx.insert_events(&bodies, now).await?;
+    for ((event, _), new) in bodies.iter().zip(inserted) {
+        if new {
             outcome.accepted += 1;
-            fresh.entry((&event.account_sid, &event.event.room_sid)).or_default().push(event);
+            fresh.entry((&event.account_sid, &event.event.room_sid)).or_default().push(*event);
         } else {
             outcome.duplicates += 1;
         }
     }
     for ((account, room), room_events) in fresh {
         let stored = tx.lock_room_state(account, room).await?;
+        // An imported room has no fold state: its events are kept, its archived summary stays.
+        if stored.as_deref() == Some(crate::import::IMPORTED_STATE) {
+            continue;
+        }
         let events = room_events.iter().map(|e| (e.event_id.as_str(), &e.event));
         let update = update(account, room, stored.as_deref(), events, settings, now).map_err(corrupt)?;
         tx.write_room(account, room, &update, false).await?;
@@ -90,7 +112,9 @@ pub async fn rebuild_room<T: WriteTx>(
     settings: &FoldSettings,
     now: Millis,
 ) -> Result<u64, StoreError> {
-    tx.lock_room_state(account, room).await?;
+    if tx.lock_room_state(account, room).await?.as_deref() == Some(crate::import::IMPORTED_STATE) {
+        return Ok(0);
+    }
     let stored = tx.room_events(account, room).await?;
     let events: Vec<(String, RoomEvent)> = stored
         .into_iter()

@@ -1,9 +1,11 @@
 //! The embedded default store: one SQLite file in WAL mode, migrations embedded in the binary.
-//! One writer connection serialises writes (SQLite allows one writer anyway); readers run in
-//! parallel on their own connections.
+//! One writer connection serialises writes (SQLite allows one writer anyway), and appends that
+//! arrive together share one commit (`group`); readers run in parallel on their own connections.
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod group;
+mod import;
 mod reads;
 mod writes;
 
@@ -14,8 +16,8 @@ use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::{
-    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, FoldSettings, Millis, ParticipantSid, RebuildReport,
-    RoomFilter, RoomSid, Store, StoreError, StoredJson,
+    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
+    ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
@@ -23,6 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    appends: group::GroupCommit,
 }
 
 /// Maps the driver's errors once (STYLE habit 4): constraint violations are conflicts, a busy
@@ -62,7 +65,8 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(store_error)?;
-        Ok(SqliteStore { writer, reader })
+        let appends = group::GroupCommit::start(writer.clone());
+        Ok(SqliteStore { writer, reader, appends })
     }
 
     /// Applies the embedded migrations and creates the page-token key on first use.
@@ -124,7 +128,7 @@ impl Store for SqliteStore {
         settings: &FoldSettings,
         now: Millis,
     ) -> Result<AppendOutcome, StoreError> {
-        writes::append(&self.writer, events, settings, now).await
+        self.appends.append(events, settings, now).await
     }
 
     async fn list_rooms(
@@ -160,6 +164,18 @@ impl Store for SqliteStore {
     }
     async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError> {
         writes::rebuild(&self.writer, settings, now).await
+    }
+
+    async fn import_rooms(
+        &self,
+        account: &AccountSid,
+        rooms: &[ImportedRoom],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<ImportOutcome, StoreError> {
+        import::import_rooms(&self.writer, account, rooms, checkpoint).await
+    }
+    async fn import_checkpoint(&self, key: &str) -> Result<Option<String>, StoreError> {
+        import::checkpoint(&self.reader, key).await
     }
 }
 

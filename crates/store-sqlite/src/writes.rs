@@ -2,13 +2,24 @@
 //! SQLite serialises writers, so reading a room's state inside the transaction locks it.
 
 use roomlog_core::fold::update::RoomUpdate;
-use roomlog_core::{AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RebuildReport, RoomSid, StoreError};
+use roomlog_core::{AccountEvent, AccountSid, FoldSettings, Millis, RebuildReport, RoomSid, StoreError};
 use roomlog_store_sql::{statements, DueRoom, WriteTx};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Acquire, Row, Sqlite, SqlitePool, Transaction};
 
 use crate::store_error;
 
-struct SqliteTx<'c>(Transaction<'c, Sqlite>);
+pub(crate) struct SqliteTx<'c>(Transaction<'c, Sqlite>);
+
+impl SqliteTx<'_> {
+    /// A nested transaction (a SAVEPOINT): `commit` releases it, `rollback` undoes only it.
+    pub(crate) async fn savepoint(&mut self) -> Result<SqliteTx<'_>, StoreError> {
+        (&mut self.0).begin().await.map(SqliteTx).map_err(store_error)
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        self.0.rollback().await.map_err(store_error)
+    }
+}
 
 fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
 where
@@ -33,6 +44,39 @@ impl WriteTx for SqliteTx<'_> {
             .await
             .map_err(store_error)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Many rows per statement: each statement is a round trip to SQLite's worker thread, and
+    /// a batch of events would otherwise make one per event.
+    async fn insert_events(
+        &mut self,
+        events: &[(&AccountEvent, String)],
+        received: Millis,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut inserted = std::collections::HashSet::new();
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "{} RETURNING account_sid, event_id",
+                many_rows(statements::INSERT_EVENT, "ON CONFLICT", chunk.len())
+            );
+            let query = chunk.iter().fold(sqlx::query_as::<_, (String, String)>(&sql), |q, (event, body)| {
+                q.bind(event.account_sid.as_str())
+                    .bind(&event.event_id)
+                    .bind(event.event.room_sid.as_str())
+                    .bind(event.event.timestamp.0)
+                    .bind(event.event.event.as_str())
+                    .bind(event.source)
+                    .bind(body.as_str())
+                    .bind(event.raw.to_string())
+                    .bind(received.0)
+            });
+            inserted.extend(query.fetch_all(&mut *self.0).await.map_err(store_error)?);
+        }
+        // Of repeats within the batch only the first is new: claim each inserted identity once.
+        Ok(events
+            .iter()
+            .map(|(event, _)| inserted.remove(&(event.account_sid.to_string(), event.event_id.clone())))
+            .collect())
     }
 
     async fn lock_room_state(&mut self, account: &AccountSid, room: &RoomSid) -> Result<Option<String>, StoreError> {
@@ -73,16 +117,17 @@ impl WriteTx for SqliteTx<'_> {
             .execute(&mut *self.0)
             .await
             .map_err(store_error)?;
-        for participant in &update.participants {
-            sqlx::query(statements::UPSERT_PARTICIPANT)
-                .bind(account.as_str())
-                .bind(room.as_str())
-                .bind(&participant.participant_sid)
-                .bind(participant.join_time_secs)
-                .bind(&participant.json.0)
-                .execute(&mut *self.0)
-                .await
-                .map_err(store_error)?;
+        // All of the room's changed participants in one statement (see `insert_events`).
+        for chunk in update.participants.chunks(ROWS_PER_STATEMENT) {
+            let sql = many_rows(statements::UPSERT_PARTICIPANT, "ON CONFLICT", chunk.len());
+            let query = chunk.iter().fold(sqlx::query(&sql), |q, participant| {
+                q.bind(account.as_str())
+                    .bind(room.as_str())
+                    .bind(&participant.participant_sid)
+                    .bind(participant.join_time_secs)
+                    .bind(&participant.json.0)
+            });
+            query.execute(&mut *self.0).await.map_err(store_error)?;
         }
         Ok(())
     }
@@ -109,24 +154,23 @@ impl WriteTx for SqliteTx<'_> {
     }
 }
 
-async fn begin(pool: &SqlitePool) -> Result<SqliteTx<'static>, StoreError> {
+/// At most 9 parameters a row: well under SQLite's limit of 32766 per statement.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// A one-row `INSERT … VALUES (…) <tail>` statement made to insert `rows` rows; `tail` starts
+/// the clause after the values.
+fn many_rows(statement: &str, tail: &str, rows: usize) -> String {
+    let (head, rest) = statement.split_once("VALUES").expect("INSERT … VALUES …");
+    let (row, tail_clause) = rest.split_at(rest.find(tail).expect("the clause after VALUES"));
+    format!("{head}VALUES {} {tail_clause}", vec![row.trim(); rows].join(", "))
+}
+
+pub(crate) async fn begin(pool: &SqlitePool) -> Result<SqliteTx<'static>, StoreError> {
     pool.begin().await.map(SqliteTx).map_err(store_error)
 }
 
-async fn commit(tx: SqliteTx<'_>) -> Result<(), StoreError> {
+pub(crate) async fn commit(tx: SqliteTx<'_>) -> Result<(), StoreError> {
     tx.0.commit().await.map_err(store_error)
-}
-
-pub async fn append(
-    pool: &SqlitePool,
-    events: &[AccountEvent],
-    settings: &FoldSettings,
-    now: Millis,
-) -> Result<AppendOutcome, StoreError> {
-    let mut tx = begin(pool).await?;
-    let outcome = roomlog_store_sql::append(&mut tx, events, settings, now).await?;
-    commit(tx).await?;
-    Ok(outcome)
 }
 
 pub async fn revisit_due(pool: &SqlitePool, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
@@ -156,4 +200,13 @@ pub async fn rebuild(pool: &SqlitePool, settings: &FoldSettings, now: Millis) ->
         commit(tx).await?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_statement_is_widened_to_many_rows_before_its_conflict_clause() {
+        let sql = super::many_rows("INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT DO NOTHING", "ON CONFLICT", 3);
+        assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT DO NOTHING");
+    }
 }

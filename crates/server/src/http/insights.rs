@@ -5,9 +5,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use roomlog_core::page::Page;
+use roomlog_core::page::{Page, PageRequest};
 use roomlog_core::query::{parse_paging, parse_room_list};
-use roomlog_core::{Millis, ParticipantSid, RoomSid, StoredJson};
+use roomlog_core::{AccountSid, Millis, Paging, ParticipantSid, RoomFilter, RoomSid, StoredJson};
 
 use crate::app::AppState;
 use crate::http::auth::Authenticated;
@@ -50,6 +50,30 @@ fn render_room(out: &mut String, base: &str, room_sid: &str, json: &StoredJson) 
     json.render_into(out, &url, Some(("participants", &participants)));
 }
 
+/// One page of an account's rooms, with what its links are built from.
+pub struct RoomPage {
+    pub scope: Scope,
+    pub request: PageRequest,
+    pub page: Page,
+}
+
+/// The rooms query shared by the API and the dashboard: token scope, default window, store.
+pub async fn room_page(
+    state: &AppState,
+    account: &AccountSid,
+    filter: &RoomFilter,
+    paging: &Paging,
+) -> Result<RoomPage, ApiError> {
+    let scope = Scope(format!("{account}|rooms|{}", filter.canonical()));
+    // The default window (BEHAVIOUR §2): fixed by the first page, carried by its tokens.
+    let window = state.config.default_window.millis();
+    let cutoff = (!filter.has_date() && window > 0).then(|| Millis::now().plus_ms(-window));
+    let request = page_request(paging, &state.tokens, &scope, cutoff)?;
+    let rows = state.store.list_rooms(account, filter, &request).await?;
+    let page = Page::assemble(rows, &request);
+    Ok(RoomPage { scope, request, page })
+}
+
 async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -58,13 +82,7 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let pairs = query_pairs(&uri);
     let (filter, paging) = parse_room_list(pairs_ref(&pairs))?;
-    let scope = Scope(format!("{}|rooms|{}", auth.account, filter.canonical()));
-    // The default window (BEHAVIOUR §2): fixed by the first page, carried by its tokens.
-    let window = state.config.default_window.millis();
-    let cutoff = (!filter.has_date() && window > 0).then(|| Millis::now().plus_ms(-window));
-    let request = page_request(&paging, &state.tokens, &scope, cutoff)?;
-    let rows = state.store.list_rooms(&auth.account, &filter, &request).await?;
-    let page = Page::assemble(rows, &request);
+    let RoomPage { scope, request, page } = room_page(&state, &auth.account, &filter, &paging).await?;
     let base = public_base(&state, &headers);
     let url = ListUrl { base: &base, path: "/v1/Video/Rooms", filters: filter.query_pairs() };
     let body = render("rooms", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {

@@ -37,7 +37,7 @@ pub struct ListUrl<'a> {
 }
 
 impl ListUrl<'_> {
-    fn with(&self, page_size: u32, page: u32, token: Option<&str>) -> String {
+    pub fn with(&self, page_size: u32, page: u32, token: Option<&str>) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (key, value) in &self.filters {
             query.append_pair(key, value);
@@ -51,6 +51,22 @@ impl ListUrl<'_> {
     }
 }
 
+/// The URLs of the next and previous pages (`Page=page±1` with a `PA…`/`PB…` token), when
+/// they exist. The dashboard links its pages with the same URLs.
+pub fn neighbour_urls(
+    url: &ListUrl<'_>,
+    request: &PageRequest,
+    page: &Page,
+    (tokens, scope): (&TokenKey, &Scope),
+) -> (Option<String>, Option<String>) {
+    let token =
+        |cursor: &Cursor| tokens.encode(&scope.0, &TokenState { cursor: cursor.clone(), cutoff: request.cutoff });
+    let next = page.next.as_ref().map(|c| url.with(request.size, request.page.saturating_add(1), Some(&token(c))));
+    let previous =
+        page.previous.as_ref().map(|c| url.with(request.size, request.page.saturating_sub(1), Some(&token(c))));
+    (next, previous)
+}
+
 /// Renders `{"<key>": [...], "meta": {...}}`; `render_row` writes one stored summary with its URL.
 pub fn render(
     key: &str,
@@ -61,11 +77,7 @@ pub fn render(
     (tokens, scope): (&TokenKey, &Scope),
     render_row: impl Fn(&mut String, &Row),
 ) -> String {
-    let token =
-        |cursor: &Cursor| tokens.encode(&scope.0, &TokenState { cursor: cursor.clone(), cutoff: request.cutoff });
-    let next = page.next.as_ref().map(|c| url.with(request.size, request.page.saturating_add(1), Some(&token(c))));
-    let previous =
-        page.previous.as_ref().map(|c| url.with(request.size, request.page.saturating_sub(1), Some(&token(c))));
+    let (next, previous) = neighbour_urls(url, request, page, (tokens, scope));
     let meta = json!({
         "first_page_url": url.with(request.size, 0, None),
         "key": key,

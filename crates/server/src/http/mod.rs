@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(callbacks::router())
         .merge(health::router())
+        .merge(crate::dashboard::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .with_state(state)

@@ -1,14 +1,19 @@
 //! The API as clients see it: every test drives a real server over HTTP (BEHAVIOUR.md).
 
 mod auth;
+mod binary;
 mod callbacks;
+mod cli_client;
+mod dashboard;
 mod database;
+mod demo_export;
 mod durability;
 mod errors;
 mod events;
 mod fixtures;
 mod health;
 mod helpers;
+mod import;
 mod inspect;
 mod multinode;
 mod outage;
