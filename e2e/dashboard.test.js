@@ -1,6 +1,6 @@
 // The dashboard as a person uses it, in Debian's headless Chromium driven by playwright-core:
 // sign in, filter, page, open a room, read its timeline, sign out. scripts/e2e starts the real
-// binary, seeds it (seed.js) and runs this file; screenshots go to artifacts/ and docs/.
+// binary, seeds it (seed.js) and runs this file; screenshots go to artifacts/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -89,7 +89,6 @@ test('signing in with the account SID and auth token shows its rooms, newest fir
   // Markup in a room name is shown as text.
   const qa = ROOMS.find((r) => r.name.includes('<'));
   assert.equal(await page.locator(`tr[data-room-sid="${qa.sid}"] td a`).innerText(), qa.name);
-  await page.screenshot({ path: join(DOCS, 'rooms-page.png') });
   await shot('rooms.png');
 });
 
@@ -152,7 +151,7 @@ test('a room page has one timeline bar per participant session, re-joins on one 
   assert.equal(await page.locator('svg.timeline .recording-band').count(), 1, 'the recording is marked');
   assert.equal(await page.locator('table.participants tbody tr').count(), standup.sessions.length);
   assert.match(await page.locator('svg.concurrency').textContent(), /peak 5/);
-  await page.locator('section:has(svg.timeline)').first().screenshot({ path: join(DOCS, 'room-timeline.png') });
+  await page.locator('section:has(svg.timeline)').first().screenshot({ path: join(ARTIFACTS, 'standup-timeline.png') });
   await shot('room-standup.png');
 });
 

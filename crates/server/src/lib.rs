@@ -22,6 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let application = app::Application::build(*args).await?;
             println!("roomlog listening on http://{}", application.address());
+            println!("dashboard: http://{}/ (sign in with the account SID and auth token)", application.address());
             application.run_until(app::shutdown_signal()).await
         }
         Command::Accounts { command } => commands::accounts(command).await,
