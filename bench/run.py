@@ -8,7 +8,7 @@ bounded in time.
   run.py write   --label NAME [--runs 3] [--duration 10]
   run.py memory  --db URL --label NAME      (peak RSS under the read cases, start-to-ready)
   run.py prism   --label NAME               (Stoplight Prism mocking the OpenAPI document)
-  run.py table                               (prints the README table from results/)
+  run.py table   --label A,B                 (prints the README tables from results/)
 """
 import argparse
 import base64
@@ -80,11 +80,12 @@ def wait_ready(url, process, timeout=120):
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")
         try:
-            if get(url, auth=False, timeout=2)[0] == 200:
+            if get(url, timeout=2)[0] == 200:
                 return
         except (urllib.error.URLError, ConnectionError, OSError):
             pass
         time.sleep(0.005)
+    os.killpg(process.pid, signal.SIGTERM)
     raise SystemExit(f"{url} not ready within {timeout} s")
 
 
@@ -253,7 +254,10 @@ def save(label, results):
 
 def run_read(args):
     directory = os.path.join(WORK, f"answers-{args.label}")
-    with roomlog(args.db, extra=["--database-pool", str(args.pool)]) as server:
+    extra = ["--database-pool", str(args.pool)]
+    if args.response_cache is not None:
+        extra += ["--response-cache", str(args.response_cache)]
+    with roomlog(args.db, extra=extra) as server:
         rooms = args.rooms
         log("recording the answers for the ceiling server")
         cases = read_cases(rooms)
@@ -369,9 +373,36 @@ def run_prism(args):
                                       "p99_ms": summarise([r["p99_ms"] for r in runs]), "runs": runs}})
 
 
+# ---- the README table ----------------------------------------------------------------------
+
+CASES = ["first", "depth", "filtered", "rare", "rare_type", "name", "page1000", "mixed"]
+
+
+def fmt(summary, digits=0, scale=1.0):
+    f = f"{{:.{digits}f}}"
+    return f"{f.format(summary['median'] * scale)} ({f.format(summary['min'] * scale)}–{f.format(summary['max'] * scale)})"
+
+
+def run_table(args):
+    """Prints one markdown row per read case of each results file given by --label (comma list)."""
+    for label in args.label.split(","):
+        data = json.load(open(os.path.join(RESULTS, f"{label}.json")))
+        print(f"\n{label}\n")
+        print("| case | ratio to ceiling | req/s median (min–max) | p99 ms median (min–max) | ceiling req/s |")
+        print("|---|---|---|---|---|")
+        for case in CASES:
+            if case in data:
+                d = data[case]
+                print(f"| {case} | {fmt(d['ratio'], 3)} | {fmt(d['rps'])} | {fmt(d['p99_ms'], 2)} | {fmt(d['ceiling_rps'])} |")
+        for key in sorted(k for k in data if not k.startswith("_") and k not in CASES):
+            print(f"| {key} | {json.dumps({k: v for k, v in data[key].items() if k != 'runs'})} |")
+        for key in sorted(k for k in data if k.startswith("_")):
+            print(f"| {key} | {json.dumps(data[key])} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["read", "write", "memory", "prism"])
+    parser.add_argument("command", choices=["read", "write", "memory", "prism", "table"])
     parser.add_argument("--db")
     parser.add_argument("--label", required=True)
     parser.add_argument("--rooms", type=int, default=1_000_000)
@@ -380,12 +411,14 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--pool", type=int, default=8, help="roomlog --database-pool")
+    parser.add_argument("--response-cache", type=int, help="roomlog --response-cache (MiB; 0 = off)")
     parser.add_argument("--callbacks", type=int, default=150_000, help="pre-signed callbacks per run")
     parser.add_argument("--max-load", type=float, default=0.5, help="wait for a 1-minute load average below this")
     parser.add_argument("--patience", type=int, default=300, help="longest wait for a quiet machine, in seconds")
     args = parser.parse_args()
     QUIET.update(limit=args.max_load, patience=args.patience)
-    {"read": run_read, "write": run_write, "memory": run_memory, "prism": run_prism}[args.command](args)
+    commands = {"read": run_read, "write": run_write, "memory": run_memory, "prism": run_prism, "table": run_table}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ pub fn room_events_at(n: u64, created: i64) -> Vec<Value> {
             let mut event = base(kind, at);
             event["participant_sid"] = json!(sid);
             event["participant_identity"] = json!(identity);
-            event["participant_status"] = json!(if kind == "participant-disconnected" { "disconnected" } else { "connected" });
+            event["participant_status"] =
+                json!(if kind == "participant-disconnected" { "disconnected" } else { "connected" });
             for (key, value) in extra {
                 event[*key] = value.clone();
             }
@@ -110,7 +111,13 @@ pub fn room_events_at(n: u64, created: i64) -> Vec<Value> {
             );
         }
         if rng.gen_bool(0.8) || (rare && p == 0) {
-            let codec = if rare && p == 0 { "VP9" } else if rng.gen_bool(0.7) { "VP8" } else { "H264" };
+            let codec = if rare && p == 0 {
+                "VP9"
+            } else if rng.gen_bool(0.7) {
+                "VP8"
+            } else {
+                "H264"
+            };
             let track = hex_sid("MT", mix(n ^ (p << 40) ^ 0x4444), 2);
             push(
                 "track-added",

@@ -70,6 +70,13 @@ pub struct ImportOutcome {
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// A value that changes whenever a commit, by this process or any other, may have changed
+    /// what reads return; two equal readings mean no commit happened between them. `None` when
+    /// the backend cannot tell without a round trip (the default), which turns response
+    /// caching off.
+    fn change_marker(&self) -> Option<u64> {
+        None
+    }
     /// The key page tokens are signed with, created once per database.
     async fn token_secret(&self) -> Result<Vec<u8>, StoreError>;
 

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::http::auth::CredentialCache;
+use crate::http::cache::ResponseCache;
 use crate::lifecycle;
 
 /// What every handler shares.
@@ -25,6 +26,7 @@ pub struct Shared {
     pub config: ServeArgs,
     pub fold: FoldSettings,
     pub credentials: CredentialCache,
+    pub cache: ResponseCache,
 }
 
 #[derive(Clone)]
@@ -91,7 +93,9 @@ impl Application {
         let tokens = TokenKey::new(store.token_secret().await?);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let fold = config.fold_settings();
-        let state = AppState(Arc::new(Shared { store, tokens, config, fold, credentials: CredentialCache::default() }));
+        let cache = ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20));
+        let credentials = CredentialCache::default();
+        let state = AppState(Arc::new(Shared { store, tokens, config, fold, credentials, cache }));
         Ok(Application { listener, state })
     }
 

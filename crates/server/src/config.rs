@@ -78,6 +78,10 @@ pub struct ServeArgs {
     /// How long history is kept (`0` = forever, the reason people run roomlog).
     #[arg(long, env = "ROOMLOG_RETENTION", default_value = "0")]
     pub retention: Span,
+    /// Memory for whole Insights answers kept until the next commit, in MiB (`0` = off). Used
+    /// only on SQLite, whose commits this process can see without asking the database.
+    #[arg(long = "response-cache", env = "ROOMLOG_RESPONSE_CACHE", default_value_t = 16)]
+    pub response_cache_mb: usize,
     /// With ROOMLOG_AUTH_TOKEN: make sure this account exists with this token.
     #[arg(long, env = "ROOMLOG_ACCOUNT_SID", hide = true)]
     pub account_sid: Option<String>,
@@ -96,6 +100,7 @@ impl fmt::Debug for ServeArgs {
             .field("settle_window", &self.settle_window)
             .field("room_timeout", &self.room_timeout)
             .field("retention", &self.retention)
+            .field("response_cache_mb", &self.response_cache_mb)
             .field("account_sid", &self.account_sid)
             .field("auth_token", &self.auth_token.as_ref().map(|_| "[redacted]"))
             .finish()

@@ -22,7 +22,8 @@ impl TestDatabase {
         let name = format!("roomlog_test_{}", roomlog_core::RoomSid::generate().as_str()[2..18].to_lowercase());
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create the test database");
         admin.close().await;
-        let (server, _) = admin_url().rsplit_once('/').map(|(s, d)| (s.to_owned(), d.to_owned())).expect("a database URL");
+        let (server, _) =
+            admin_url().rsplit_once('/').map(|(s, d)| (s.to_owned(), d.to_owned())).expect("a database URL");
         TestDatabase { url: format!("{server}/{name}"), name }
     }
 }

@@ -62,21 +62,34 @@ pub async fn append<T: WriteTx>(
     settings: &FoldSettings,
     now: Millis,
 ) -> Result<AppendOutcome, StoreError> {
-    let mut ordered: Vec<&AccountEvent> = events.iter().collect();
-    ordered.sort_by(|a, b| (&a.account_sid, &a.event_id).cmp(&(&b.account_sid, &b.event_id)));
-    let mut outcome = AppendOutcome::default();
+    Ok(append_many(tx, &[events], settings, now).await?[0])
+}
+
+/// `append` for several callers' batches in one transaction (group commit): every event is
+/// inserted, an event already stored or sent earlier in the group counting as its caller's
+/// duplicate, and then each room touched is folded once with all its new events.
+pub async fn append_many<T: WriteTx>(
+    tx: &mut T,
+    batches: &[&[AccountEvent]],
+    settings: &FoldSettings,
+    now: Millis,
+) -> Result<Vec<AppendOutcome>, StoreError> {
+    let mut ordered: Vec<(usize, &AccountEvent)> =
+        batches.iter().enumerate().flat_map(|(i, batch)| batch.iter().map(move |e| (i, e))).collect();
+    ordered.sort_by(|(_, a), (_, b)| (&a.account_sid, &a.event_id).cmp(&(&b.account_sid, &b.event_id)));
+    let mut outcomes = vec![AppendOutcome::default(); batches.len()];
     let mut fresh: BTreeMap<(&AccountSid, &RoomSid), Vec<&AccountEvent>> = BTreeMap::new();
     let bodies = ordered
-        .into_iter()
-        .map(|event| Ok((event, serde_json::to_string(&event.event).map_err(corrupt)?)))
+        .iter()
+        .map(|(_, event)| Ok((*event, serde_json::to_string(&event.event).map_err(corrupt)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     let inserted = tx.insert_events(&bodies, now).await?;
-    for ((event, _), new) in bodies.iter().zip(inserted) {
+    for ((batch, event), new) in ordered.into_iter().zip(inserted) {
         if new {
-            outcome.accepted += 1;
-            fresh.entry((&event.account_sid, &event.event.room_sid)).or_default().push(*event);
+            outcomes[batch].accepted += 1;
+            fresh.entry((&event.account_sid, &event.event.room_sid)).or_default().push(event);
         } else {
-            outcome.duplicates += 1;
+            outcomes[batch].duplicates += 1;
         }
     }
     for ((account, room), room_events) in fresh {
@@ -89,7 +102,7 @@ pub async fn append<T: WriteTx>(
         let update = update(account, room, stored.as_deref(), events, settings, now).map_err(corrupt)?;
         tx.write_room(account, room, &update, false).await?;
     }
-    Ok(outcome)
+    Ok(outcomes)
 }
 
 /// Re-summarises up to `REVISIT_BATCH` rooms due at `now`; returns how many.

@@ -4,22 +4,11 @@
 use roomlog_core::fold::update::RoomUpdate;
 use roomlog_core::{AccountEvent, AccountSid, FoldSettings, Millis, RebuildReport, RoomSid, StoreError};
 use roomlog_store_sql::{statements, DueRoom, WriteTx};
-use sqlx::{Acquire, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use crate::store_error;
 
 pub(crate) struct SqliteTx<'c>(Transaction<'c, Sqlite>);
-
-impl SqliteTx<'_> {
-    /// A nested transaction (a SAVEPOINT): `commit` releases it, `rollback` undoes only it.
-    pub(crate) async fn savepoint(&mut self) -> Result<SqliteTx<'_>, StoreError> {
-        (&mut self.0).begin().await.map(SqliteTx).map_err(store_error)
-    }
-
-    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
-        self.0.rollback().await.map_err(store_error)
-    }
-}
 
 fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
 where

@@ -75,6 +75,20 @@ async fn lookup(store: &dyn Store, username: &str) -> Result<Option<Credential>,
     Ok(None)
 }
 
+/// The account a status callback names, through the same positive-only cache as Basic auth: a
+/// new account is found at once, a rotated token or changed setting within `TTL`. Spares each
+/// callback a database round trip under a burst.
+pub async fn callback_account(state: &AppState, sid: &AccountSid) -> Result<Option<Account>, ApiError> {
+    if let Some(found) = state.credentials.get(sid.as_str()) {
+        if let Credential::Account(account) = found.as_ref() {
+            return Ok(Some(account.clone()));
+        }
+    }
+    let Some(account) = state.store.account(sid).await? else { return Ok(None) };
+    state.credentials.put(sid.as_str(), Credential::Account(account.clone()));
+    Ok(Some(account))
+}
+
 /// Verifies `username:secret` against the store (through the cache).
 pub async fn authenticate(state: &AppState, username: &str, secret: &str) -> Result<AccountSid, ApiError> {
     let credential = match state.credentials.get(username) {

@@ -12,6 +12,7 @@ use roomlog_core::source::twilio_callback::CallbackParams;
 use roomlog_core::{AccountEvent, Millis};
 
 use crate::app::AppState;
+use crate::http::auth::callback_account;
 use crate::http::error::ApiError;
 use crate::http::events::MAX_BODY;
 use crate::http::public_base;
@@ -52,7 +53,8 @@ async fn receive(
     let request = unverified(&state, &method, &uri, &headers, &body);
     let account_sid =
         request.all.account_sid().ok_or_else(|| ApiError::forbidden("AccountSid is missing or not an account SID"))?;
-    let account = state.store.account(&account_sid).await?.ok_or_else(|| ApiError::forbidden("Unknown account"))?;
+    let account =
+        callback_account(&state, &account_sid).await?.ok_or_else(|| ApiError::forbidden("Unknown account"))?;
     if account.verify_callbacks {
         let presented = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
         if presented.is_empty() || !signature::verify(&account.auth_token, &request.url, &request.signed.0, presented) {

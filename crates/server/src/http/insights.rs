@@ -1,8 +1,8 @@
 //! The four Insights resources (BEHAVIOUR §1–§2): thin handlers from query to store to bytes.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use roomlog_core::page::{Page, PageRequest};
@@ -11,6 +11,7 @@ use roomlog_core::{AccountSid, Millis, Paging, ParticipantSid, RoomFilter, RoomS
 
 use crate::app::AppState;
 use crate::http::auth::Authenticated;
+use crate::http::cache;
 use crate::http::error::ApiError;
 use crate::http::listing::{page_request, render, ListUrl, Scope};
 use crate::http::public_base;
@@ -21,10 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/Video/Rooms/{room_sid}", get(fetch))
         .route("/v1/Video/Rooms/{room_sid}/Participants", get(list_participants))
         .route("/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}", get(fetch_participant))
-}
-
-fn json(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
@@ -44,7 +41,7 @@ fn room_url(base: &str, room: &str) -> String {
     format!("{base}/v1/Video/Rooms/{room}")
 }
 
-fn render_room(out: &mut String, base: &str, room_sid: &str, json: &StoredJson) {
+pub fn render_room(out: &mut String, base: &str, room_sid: &str, json: &StoredJson) {
     let url = room_url(base, room_sid);
     let participants = format!("{url}/Participants");
     json.render_into(out, &url, Some(("participants", &participants)));
@@ -80,15 +77,27 @@ async fn list(
     uri: OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let base = public_base(&state, &headers);
     let pairs = query_pairs(&uri);
     let (filter, paging) = parse_room_list(pairs_ref(&pairs))?;
-    let RoomPage { scope, request, page } = room_page(&state, &auth.account, &filter, &paging).await?;
-    let base = public_base(&state, &headers);
-    let url = ListUrl { base: &base, path: "/v1/Video/Rooms", filters: filter.query_pairs() };
-    let body = render("rooms", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
-        render_room(out, &base, &row.sid, &row.json)
-    });
-    Ok(json(body))
+    // A first page under the default window depends on the clock, not only on the database.
+    let cacheable = filter.has_date() || paging.page_token.is_some() || state.config.default_window.millis() == 0;
+    let key = || cache_key(&auth, &base, &uri);
+    cache::answer(&state, key, cacheable, async {
+        let RoomPage { scope, request, page } = room_page(&state, &auth.account, &filter, &paging).await?;
+        let url = ListUrl { base: &base, path: "/v1/Video/Rooms", filters: filter.query_pairs() };
+        Ok(render("rooms", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
+            render_room(out, &base, &row.sid, &row.json)
+        }))
+    })
+    .await
+}
+
+/// What a cached answer depends on besides the database: the account, the base of its URLs,
+/// and the request's path and query as sent.
+fn cache_key(auth: &Authenticated, base: &str, uri: &OriginalUri) -> String {
+    let target = uri.path_and_query().map_or("", |p| p.as_str());
+    format!("{}\n{base}\n{target}", auth.account)
 }
 
 async fn fetch(
@@ -99,10 +108,14 @@ async fn fetch(
     Path(room_sid): Path<String>,
 ) -> Result<Response, ApiError> {
     let room: RoomSid = sid(&room_sid, &uri)?;
-    let stored = state.store.room(&auth.account, &room).await?.ok_or_else(|| ApiError::not_found(uri.path()))?;
-    let mut body = String::with_capacity(stored.0.len() + 200);
-    render_room(&mut body, &public_base(&state, &headers), room.as_str(), &stored);
-    Ok(json(body))
+    let base = public_base(&state, &headers);
+    cache::answer(&state, || cache_key(&auth, &base, &uri), true, async {
+        let stored = state.store.room(&auth.account, &room).await?.ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let mut body = String::with_capacity(stored.0.len() + 200);
+        render_room(&mut body, &base, room.as_str(), &stored);
+        Ok(body)
+    })
+    .await
 }
 
 async fn list_participants(
@@ -115,19 +128,21 @@ async fn list_participants(
     let room: RoomSid = sid(&room_sid, &uri)?;
     let pairs = query_pairs(&uri);
     let paging = parse_paging(pairs_ref(&pairs))?;
-    // A room that does not exist (for this account) has no participants resource.
-    state.store.room(&auth.account, &room).await?.ok_or_else(|| ApiError::not_found(uri.path()))?;
-    let scope = Scope(format!("{}|participants|{}", auth.account, room));
-    let request = page_request(&paging, &state.tokens, &scope, None)?;
-    let rows = state.store.list_participants(&auth.account, &room, &request).await?;
-    let page = Page::assemble(rows, &request);
     let base = public_base(&state, &headers);
-    let path = format!("/v1/Video/Rooms/{room}/Participants");
-    let url = ListUrl { base: &base, path: &path, filters: Vec::new() };
-    let body = render("participants", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
-        row.json.render_into(out, &format!("{base}{path}/{}", row.sid), None)
-    });
-    Ok(json(body))
+    cache::answer(&state, || cache_key(&auth, &base, &uri), true, async {
+        // A room that does not exist (for this account) has no participants resource.
+        state.store.room(&auth.account, &room).await?.ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let scope = Scope(format!("{}|participants|{}", auth.account, room));
+        let request = page_request(&paging, &state.tokens, &scope, None)?;
+        let rows = state.store.list_participants(&auth.account, &room, &request).await?;
+        let page = Page::assemble(rows, &request);
+        let path = format!("/v1/Video/Rooms/{room}/Participants");
+        let url = ListUrl { base: &base, path: &path, filters: Vec::new() };
+        Ok(render("participants", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
+            row.json.render_into(out, &format!("{base}{path}/{}", row.sid), None)
+        }))
+    })
+    .await
 }
 
 async fn fetch_participant(
@@ -139,13 +154,17 @@ async fn fetch_participant(
 ) -> Result<Response, ApiError> {
     let room: RoomSid = sid(&room_sid, &uri)?;
     let participant: ParticipantSid = sid(&participant_sid, &uri)?;
-    let stored = state
-        .store
-        .participant(&auth.account, &room, &participant)
-        .await?
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    let url = format!("{}/v1/Video/Rooms/{room}/Participants/{participant}", public_base(&state, &headers));
-    let mut body = String::with_capacity(stored.0.len() + 200);
-    stored.render_into(&mut body, &url, None);
-    Ok(json(body))
+    let base = public_base(&state, &headers);
+    cache::answer(&state, || cache_key(&auth, &base, &uri), true, async {
+        let stored = state
+            .store
+            .participant(&auth.account, &room, &participant)
+            .await?
+            .ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let url = format!("{base}/v1/Video/Rooms/{room}/Participants/{participant}");
+        let mut body = String::with_capacity(stored.0.len() + 200);
+        stored.render_into(&mut body, &url, None);
+        Ok(body)
+    })
+    .await
 }

@@ -2,6 +2,7 @@
 //! 404/405 fallbacks, and the public base URL every absolute URL is built from.
 
 pub mod auth;
+pub mod cache;
 pub mod callbacks;
 pub mod error;
 pub mod events;

@@ -25,7 +25,8 @@ fn stream(account: &str) -> Vec<Vec<(String, String)>> {
             params
                 .into_iter()
                 .map(|(k, v)| {
-                    let value = if k == "AccountSid" { account.to_owned() } else { v.as_str().expect("text").to_owned() };
+                    let value =
+                        if k == "AccountSid" { account.to_owned() } else { v.as_str().expect("text").to_owned() };
                     (k, value)
                 })
                 .collect()
@@ -160,8 +161,9 @@ async fn a_rebuild_from_stored_events_equals_what_ingestion_produced() {
 async fn a_composition_callback_is_stored_but_changes_no_summary() {
     let app = app().await;
     let callbacks = stream(&app.account_sid);
-    let (compositions, rest): (Vec<_>, Vec<_>) =
-        callbacks.into_iter().partition(|p| p.iter().any(|(k, v)| k == "StatusCallbackEvent" && v.starts_with("composition-")));
+    let (compositions, rest): (Vec<_>, Vec<_>) = callbacks
+        .into_iter()
+        .partition(|p| p.iter().any(|(k, v)| k == "StatusCallbackEvent" && v.starts_with("composition-")));
     send_all(&app, &rest).await;
     let before = summaries(&app).await;
     assert_eq!(compositions.len(), 1);

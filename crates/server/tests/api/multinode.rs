@@ -78,7 +78,12 @@ async fn two_nodes_fed_concurrently_answer_exactly_like_one_node() {
     let args = ["--public-url", PUBLIC_URL];
     let a = Node::start(database.url(), &account, &args).await;
     let b = Node::start(database.url(), &account, &args).await;
-    let single = spawn_app_with(Settings { public_url: Some(PUBLIC_URL), account: Some(account.clone()), ..Settings::default() }).await;
+    let single = spawn_app_with(Settings {
+        public_url: Some(PUBLIC_URL),
+        account: Some(account.clone()),
+        ..Settings::default()
+    })
+    .await;
 
     let events = workload();
     single.ingest(events.clone()).await;

@@ -62,7 +62,11 @@ async fn a_node_reports_a_database_outage_loses_nothing_and_recovers_by_itself()
     admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
     ready_becomes(&node, 200, "after the outage").await;
     node.api.get(&format!("/v1/Video/Rooms/{}", before.sid)).await.ok("acknowledged before the outage, kept");
-    assert_eq!(node.api.get(&format!("/v1/Video/Rooms/{}", during.sid)).await.status.as_u16(), 404, "refused, not stored");
+    assert_eq!(
+        node.api.get(&format!("/v1/Video/Rooms/{}", during.sid)).await.status.as_u16(),
+        404,
+        "refused, not stored"
+    );
     node.api.ingest([during.created(&at(1, 0))]).await;
     node.api.get(&format!("/v1/Video/Rooms/{}", during.sid)).await.ok("the retried event is stored");
 }

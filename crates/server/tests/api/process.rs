@@ -58,4 +58,3 @@ impl Node {
         self.child.kill().await.expect("the process is killed");
     }
 }
-
