@@ -307,6 +307,23 @@ pub async fn imported_rooms_are_served_kept_and_never_replace_folded_ones(store:
     assert_eq!(store.list_participants(&account, &archived, &first_page(10)).await.unwrap().len(), 1);
 }
 
+pub async fn purging_removes_old_rooms_with_their_participants_and_events(store: &dyn Store) {
+    let account = new_account(store).await;
+    let (old, new) = (RoomSid::generate(), RoomSid::generate());
+    let settings = FoldSettings::default();
+    store.append(&stamp(&account, room_events(&old, 0, "group", "VP8")), &settings, Millis(T0)).await.unwrap();
+    store.append(&stamp(&account, room_events(&new, 10_000, "group", "VP8")), &settings, Millis(T0)).await.unwrap();
+    assert_eq!(store.purge_before(Millis(T0 + 5_000)).await.unwrap(), 1, "one room created before the cut-off");
+    assert!(store.room(&account, &old).await.unwrap().is_none());
+    assert!(store.list_participants(&account, &old, &first_page(10)).await.unwrap().is_empty());
+    assert!(store.room(&account, &new).await.unwrap().is_some(), "a newer room stays");
+    assert_eq!(store.list_participants(&account, &new, &first_page(10)).await.unwrap().len(), 1);
+    // Its events went too: the same events again are new, not duplicates.
+    let again =
+        store.append(&stamp(&account, room_events(&old, 0, "group", "VP8")), &settings, Millis(T0)).await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (3, 0));
+}
+
 /// Generates one `#[tokio::test]` per contract case for a backend; `$make` is an async
 /// expression yielding a fresh store (and anything that must live as long, e.g. a tempdir).
 #[macro_export]
@@ -320,6 +337,7 @@ macro_rules! store_contract_tests {
             a_rebuild_equals_incremental_ingestion,
             a_batch_repeating_an_event_stores_it_once,
             imported_rooms_are_served_kept_and_never_replace_folded_ones,
+            purging_removes_old_rooms_with_their_participants_and_events,
         );
     };
     (@cases $make:expr; $($case:ident,)*) => {$(

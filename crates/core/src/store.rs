@@ -124,6 +124,9 @@ pub trait Store: Send + Sync + 'static {
     /// Re-summarises rooms whose summaries change with time alone (settle window, room
     /// timeout) and are due at `now`; returns how many changed.
     async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError>;
+    /// Retention: deletes every room created before `cutoff`, with its participants and raw
+    /// events, in one transaction; returns how many rooms went.
+    async fn purge_before(&self, cutoff: Millis) -> Result<u64, StoreError>;
     /// Recomputes every summary from the stored events.
     async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError>;
 

@@ -111,7 +111,12 @@ impl Application {
     /// (every acknowledged event is already committed) and stops the lifecycle task.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let background = tokio::spawn(lifecycle::run(self.state.store.clone(), self.state.fold, stop_rx));
+        let background = tokio::spawn(lifecycle::run(
+            self.state.store.clone(),
+            self.state.fold,
+            self.state.config.retention.millis(),
+            stop_rx,
+        ));
         let app = crate::http::router(self.state.clone());
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);

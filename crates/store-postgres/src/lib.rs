@@ -207,6 +207,9 @@ impl Store for PostgresStore {
     async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
         writes::revisit_due(&self.pool, settings, now).await
     }
+    async fn purge_before(&self, cutoff: Millis) -> Result<u64, StoreError> {
+        writes::purge_before(&self.pool, cutoff).await
+    }
     async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError> {
         writes::rebuild(&self.pool, settings, now).await
     }

@@ -240,3 +240,15 @@ pub async fn rebuild(pool: &PgPool, settings: &FoldSettings, now: Millis) -> Res
     }
     Ok(report)
 }
+
+/// Retention (`Store::purge_before`): the shared statements, in one transaction.
+pub async fn purge_before(pool: &PgPool, cutoff: Millis) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(store_error)?;
+    let mut rooms = 0;
+    for sql in statements::PURGE {
+        let done = sqlx::query(&numbered(sql)).bind(cutoff.secs()).execute(&mut *tx).await.map_err(store_error)?;
+        rooms = done.rows_affected();
+    }
+    tx.commit().await.map_err(store_error)?;
+    Ok(rooms)
+}

@@ -47,5 +47,14 @@ pub mod statements {
     pub const INSERT_API_KEY: &str =
         "INSERT INTO api_keys (sid, account_sid, friendly_name, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)";
     pub const API_KEY: &str = "SELECT sid, account_sid, friendly_name, secret_hash FROM api_keys WHERE sid = ?";
+    /// Retention: a room created before the cut-off (whole seconds) goes with its participants
+    /// and events; run in this order, in one transaction.
+    pub const PURGE: [&str; 3] = [
+        "DELETE FROM participants WHERE (account_sid, room_sid) IN
+           (SELECT account_sid, room_sid FROM rooms WHERE create_time < ?)",
+        "DELETE FROM events WHERE (account_sid, room_sid) IN
+           (SELECT account_sid, room_sid FROM rooms WHERE create_time < ?)",
+        "DELETE FROM rooms WHERE create_time < ?",
+    ];
     pub const TOKEN_SECRET: &str = "SELECT value FROM settings WHERE key = 'token_key'";
 }

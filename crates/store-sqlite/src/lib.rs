@@ -173,6 +173,9 @@ impl Store for SqliteStore {
     async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
         writes::revisit_due(&self.writer, settings, now).await
     }
+    async fn purge_before(&self, cutoff: Millis) -> Result<u64, StoreError> {
+        writes::purge_before(&self.writer, cutoff).await
+    }
     async fn rebuild(&self, settings: &FoldSettings, now: Millis) -> Result<RebuildReport, StoreError> {
         writes::rebuild(&self.writer, settings, now).await
     }

@@ -199,3 +199,15 @@ mod tests {
         assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT DO NOTHING");
     }
 }
+
+/// Retention (`Store::purge_before`): the shared statements, in one transaction.
+pub async fn purge_before(pool: &SqlitePool, cutoff: Millis) -> Result<u64, StoreError> {
+    let mut tx = begin(pool).await?;
+    let mut rooms = 0;
+    for sql in statements::PURGE {
+        let done = sqlx::query(sql).bind(cutoff.secs()).execute(&mut *tx.0).await.map_err(store_error)?;
+        rooms = done.rows_affected();
+    }
+    commit(tx).await?;
+    Ok(rooms)
+}

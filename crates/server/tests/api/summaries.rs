@@ -235,3 +235,16 @@ async fn a_participant_reported_leaving_after_the_room_ended_leaves_with_the_roo
     assert_eq!((&alice["leave_time"], &alice["duration_sec"]), (&json!("2025-10-27T18:10:00Z"), &json!(590)));
     assert_eq!(app.room(&lobby.sid).await["total_participant_duration_sec"], 590);
 }
+
+#[tokio::test]
+async fn the_retention_pass_deletes_rooms_older_than_the_period_and_keeps_the_rest() {
+    let app = spawn_app().await;
+    let (old, recent) = (room("old"), room("recent"));
+    app.ingest([old.created(&ago(40 * 86_400)), recent.created(&ago(10 * 86_400))]).await;
+    let thirty_days = 30 * 86_400 * 1000;
+    assert_eq!(roomlog::lifecycle::expire(app.state.store.as_ref(), 0, Millis::now()).await.unwrap(), 0, "0 keeps all");
+    let purged = roomlog::lifecycle::expire(app.state.store.as_ref(), thirty_days, Millis::now()).await.unwrap();
+    assert_eq!(purged, 1);
+    app.get(&format!("/v1/Video/Rooms/{}", old.sid)).await.assert_error(404, 20404, "past the retention period");
+    app.get(&format!("/v1/Video/Rooms/{}", recent.sid)).await.ok("within the retention period");
+}
