@@ -39,7 +39,7 @@ pub async fn run(store: Arc<dyn Store>, settings: FoldSettings, retention_ms: i6
                     Ok(changed) => tracing::debug!(changed, "lifecycle step"),
                     Err(error) => tracing::warn!(%error, "lifecycle step failed; retrying next tick"),
                 }
-                if ticks % EXPIRE_EVERY_TICKS == 0 {
+                if ticks.is_multiple_of(EXPIRE_EVERY_TICKS) {
                     match expire(store.as_ref(), retention_ms, Millis::now()).await {
                         Ok(0) => {}
                         Ok(purged) => tracing::info!(purged, "rooms past the retention period deleted"),

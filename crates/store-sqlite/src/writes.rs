@@ -191,15 +191,6 @@ pub async fn rebuild(pool: &SqlitePool, settings: &FoldSettings, now: Millis) ->
     Ok(report)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_statement_is_widened_to_many_rows_before_its_conflict_clause() {
-        let sql = super::many_rows("INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT DO NOTHING", "ON CONFLICT", 3);
-        assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT DO NOTHING");
-    }
-}
-
 /// Retention (`Store::purge_before`): the shared statements, in one transaction.
 pub async fn purge_before(pool: &SqlitePool, cutoff: Millis) -> Result<u64, StoreError> {
     let mut tx = begin(pool).await?;
@@ -210,4 +201,13 @@ pub async fn purge_before(pool: &SqlitePool, cutoff: Millis) -> Result<u64, Stor
     }
     commit(tx).await?;
     Ok(rooms)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_statement_is_widened_to_many_rows_before_its_conflict_clause() {
+        let sql = super::many_rows("INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT DO NOTHING", "ON CONFLICT", 3);
+        assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT DO NOTHING");
+    }
 }
