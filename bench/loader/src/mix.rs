@@ -140,7 +140,7 @@ pub fn account_events(account: &AccountSid, raw: Vec<Value>) -> Vec<AccountEvent
     raw.into_iter()
         .map(|value| {
             let event: RoomEvent = serde_json::from_value(value.clone()).expect("the mix produces valid events");
-            AccountEvent::new(account.clone(), None, event, "json", value)
+            AccountEvent::new(account.clone(), None, event, "json", value.to_string())
         })
         .collect()
 }

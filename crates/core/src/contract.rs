@@ -25,7 +25,7 @@ fn event(room: &RoomSid, kind: &str, at_ms: i64, extra: serde_json::Value) -> Ro
 }
 
 fn stamp(account: &AccountSid, events: Vec<RoomEvent>) -> Vec<AccountEvent> {
-    events.into_iter().map(|e| AccountEvent::new(account.clone(), None, e, "test", json!({}))).collect()
+    events.into_iter().map(|e| AccountEvent::new(account.clone(), None, e, "test", "{}".to_owned())).collect()
 }
 
 async fn new_account(store: &dyn Store) -> AccountSid {
@@ -89,6 +89,26 @@ pub async fn appending_counts_new_events_and_repeats(store: &dyn Store) {
     let fetched: ParticipantSummary =
         serde_json::from_str(&store.participant(&account, &room, &participant).await.unwrap().unwrap().0).unwrap();
     assert_eq!(fetched.codecs, vec![Codec::Vp8]);
+}
+
+/// An `event_id` identifies an event within its room (`AccountEvent::identity`): repeated in the
+/// same room it is a duplicate, even with other fields; in another room it is another event.
+pub async fn an_event_id_is_scoped_to_its_room(store: &dyn Store) {
+    let account = new_account(store).await;
+    let (first, second) = (RoomSid::generate(), RoomSid::generate());
+    let with_id = |room: &RoomSid, kind: &str| {
+        AccountEvent::new(account.clone(), Some("evt-1".into()), event(room, kind, 0, json!({})), "test", "{}".into())
+    };
+    let settings = FoldSettings::default();
+    let stored = store.append(&[with_id(&first, "room-created")], &settings, Millis(T0)).await.unwrap();
+    assert_eq!((stored.accepted, stored.duplicates), (1, 0));
+    let repeated = store.append(&[with_id(&first, "room-ended")], &settings, Millis(T0)).await.unwrap();
+    assert_eq!((repeated.accepted, repeated.duplicates), (0, 1), "same room, same id: the first one stays");
+    let summary: RoomSummary = serde_json::from_str(&store.room(&account, &first).await.unwrap().unwrap().0).unwrap();
+    assert_eq!(summary.end_time, None);
+    let elsewhere = store.append(&[with_id(&second, "room-created")], &settings, Millis(T0)).await.unwrap();
+    assert_eq!((elsewhere.accepted, elsewhere.duplicates), (1, 0), "another room: another event");
+    assert!(store.room(&account, &second).await.unwrap().is_some());
 }
 
 pub async fn lists_are_ordered_filtered_keyset_paged_and_isolated(store: &dyn Store) {
@@ -332,6 +352,7 @@ macro_rules! store_contract_tests {
         $crate::store_contract_tests!(@cases $make;
             accounts_and_keys_round_trip,
             appending_counts_new_events_and_repeats,
+            an_event_id_is_scoped_to_its_room,
             lists_are_ordered_filtered_keyset_paged_and_isolated,
             time_alone_settles_rooms_when_revisited,
             a_rebuild_equals_incremental_ingestion,

@@ -163,8 +163,9 @@ pub struct AccountEvent {
     pub event: RoomEvent,
     /// Where it came from: `json`, `callback`, `import`, …
     pub source: &'static str,
-    /// The record as the source sent it (callback parameters, the JSON object).
-    pub raw: Value,
+    /// The record as the source sent it, as JSON text: the JSON object exactly as received,
+    /// callback parameters as an object of strings.
+    pub raw: String,
 }
 
 impl AccountEvent {
@@ -173,10 +174,17 @@ impl AccountEvent {
         event_id: Option<String>,
         event: RoomEvent,
         source: &'static str,
-        raw: Value,
+        raw: String,
     ) -> Self {
         let event_id = event_id.unwrap_or_else(|| event.digest(&account_sid));
         AccountEvent { account_sid, event_id, event, source, raw }
+    }
+
+    /// What makes two events one (BEHAVIOUR §4.2 "Idempotent"): the `event_id` within its
+    /// account's room. A digest covers the room already; a caller's `event_id` is scoped to the
+    /// room so that a room's events, and their identities, are stored together.
+    pub fn identity(&self) -> (&AccountSid, &RoomSid, &str) {
+        (&self.account_sid, &self.event.room_sid, &self.event_id)
     }
 }
 

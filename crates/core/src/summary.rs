@@ -91,6 +91,28 @@ impl StoredJson {
     }
 }
 
+/// `text` as a JSON string. URLs and SIDs need no escaping: they are copied as they are, and
+/// only text that needs escaping goes through serde_json.
 pub fn push_json_string(out: &mut String, text: &str) {
-    out.push_str(&serde_json::to_string(text).expect("strings always serialise"));
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(text).expect("strings always serialise"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pushed_strings_are_what_serde_json_writes() {
+        for text in
+            ["https://video.example/v1/Video/Rooms/RM1", "", "a\"b", "back\\slash", "tab\there", "ünï😀", "\u{1}"]
+        {
+            let mut out = String::new();
+            super::push_json_string(&mut out, text);
+            assert_eq!(out, serde_json::to_string(text).unwrap());
+        }
+    }
 }

@@ -58,6 +58,9 @@ impl Millis {
     /// seconds, `Z` or an offset, a space where a `+` was form-decoded, `T` or a space between
     /// date and time, or a bare `YYYY-MM-DD` meaning midnight UTC.
     pub fn parse_lenient(text: &str) -> Result<Millis, TimeError> {
+        if let Some(ms) = parse_canonical(text.as_bytes()) {
+            return Self::checked(ms, text);
+        }
         let error = || TimeError(text.chars().take(64).collect());
         let trimmed = text.trim();
         if trimmed.len() < 10 || trimmed.len() > 40 {
@@ -87,19 +90,115 @@ impl Millis {
         Err(error())
     }
 
-    fn to_datetime(self) -> DateTime<Utc> {
-        Utc.timestamp_millis_opt(self.0.clamp(MIN_MS, MAX_MS)).single().unwrap_or_default()
-    }
-
     /// `YYYY-MM-DDTHH:MM:SSZ`, the only form twilio-python parses (BEHAVIOUR §1).
     pub fn to_api_string(self) -> String {
-        self.to_datetime().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        format_canonical(self.0.clamp(MIN_MS, MAX_MS), false)
     }
 
     /// RFC 3339 with milliseconds, for raw event records.
     pub fn to_rfc3339_millis(self) -> String {
-        self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        format_canonical(self.0.clamp(MIN_MS, MAX_MS), true)
     }
+}
+
+// Every summary and fold state holds several instants, so the two forms roomlog itself writes
+// are formatted and read by hand (days ↔ civil dates, proleptic Gregorian); chrono's
+// format-string machinery cost more than the rest of rendering a summary. Anything else goes
+// through chrono. The tests hold both to chrono's answers.
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The civil date of a day counted from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153; // March = 0
+    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The day, counted from 1970-01-01, of a civil date.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let shifted_month = i64::from((month + 9) % 12); // March = 0
+    let day_of_year = (153 * shifted_month + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.mmm]Z` for an instant within `MIN_MS..=MAX_MS`.
+fn format_canonical(ms: i64, with_millis: bool) -> String {
+    let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));
+    let in_day = ms.rem_euclid(MS_PER_DAY);
+    let mut out = [0u8; 24];
+    let mut put = |at: usize, value: i64, width: usize| {
+        for i in 0..width {
+            out[at + width - 1 - i] = b'0' + (value / 10i64.pow(i as u32) % 10) as u8;
+        }
+    };
+    put(0, year, 4);
+    put(5, i64::from(month), 2);
+    put(8, i64::from(day), 2);
+    put(11, in_day / 3_600_000, 2);
+    put(14, in_day / 60_000 % 60, 2);
+    put(17, in_day / 1000 % 60, 2);
+    put(20, in_day % 1000, 3);
+    for (at, separator) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.')] {
+        out[at] = separator;
+    }
+    let end = if with_millis { 23 } else { 19 };
+    out[end] = b'Z';
+    out[..=end].iter().map(|&b| char::from(b)).collect()
+}
+
+/// Reads exactly the forms `format_canonical` writes; `None` for anything else (left to chrono).
+fn parse_canonical(text: &[u8]) -> Option<i64> {
+    if !(text.len() == 20 || text.len() == 24) || text[text.len() - 1] != b'Z' {
+        return None;
+    }
+    let number = |from: usize, width: usize| -> Option<i64> {
+        text[from..from + width].iter().try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, byte)| text[at] != byte) {
+        return None;
+    }
+    let millis = if text.len() == 24 {
+        if text[19] != b'.' {
+            return None;
+        }
+        number(20, 3)?
+    } else {
+        0
+    };
+    let (year, month, day) = (number(0, 4)?, number(5, 2)? as u32, number(8, 2)? as u32);
+    let (hour, minute, second) = (number(11, 2)?, number(14, 2)?, number(17, 2)?);
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + millis)
 }
 
 impl fmt::Display for Millis {
@@ -141,6 +240,36 @@ impl<'de> Deserialize<'de> for Millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chrono_format(ms: i64, pattern: &str) -> String {
+        Utc.timestamp_millis_opt(ms).single().unwrap().format(pattern).to_string()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_hand_written_forms_are_chronos(ms in MIN_MS..=MAX_MS) {
+            let instant = Millis(ms);
+            proptest::prop_assert_eq!(instant.to_api_string(), chrono_format(ms, "%Y-%m-%dT%H:%M:%SZ"));
+            proptest::prop_assert_eq!(instant.to_rfc3339_millis(), chrono_format(ms, "%Y-%m-%dT%H:%M:%S%.3fZ"));
+            proptest::prop_assert_eq!(Millis::parse_lenient(&instant.to_rfc3339_millis()), Ok(instant));
+            proptest::prop_assert_eq!(Millis::parse_lenient(&instant.to_api_string()), Ok(instant.truncated()));
+        }
+
+        #[test]
+        fn the_fast_reading_agrees_with_chrono_on_any_canonical_looking_text(
+            year in 0i64..10_000, month in 0u32..14, day in 0u32..33, hour in 0u32..26, minute in 0u32..62,
+            second in 0u32..62, millis in proptest::option::of(0u32..1000),
+        ) {
+            let fraction = millis.map(|m| format!(".{m:03}")).unwrap_or_default();
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}Z");
+            let by_chrono = DateTime::parse_from_rfc3339(&text).ok().map(|t| t.timestamp_millis());
+            match parse_canonical(text.as_bytes()) {
+                Some(ms) => proptest::prop_assert_eq!(Some(ms), by_chrono, "{}", text),
+                // Left to chrono: only what chrono reads differently or refuses (leap seconds).
+                None => proptest::prop_assert!(by_chrono.is_none() || second >= 60, "{}", text),
+            }
+        }
+    }
 
     #[test]
     fn every_spelling_clients_send_reads_as_the_same_instant() {

@@ -175,7 +175,7 @@ impl RoomBuilder<'_> {
         }
         let event: RoomEvent = serde_json::from_value(body).expect("demo events are valid");
         let id = format!("demo:{}:{:010}:{:03}", self.plan.seed, self.index, self.events.len());
-        self.events.push(AccountEvent::new(self.plan.account.clone(), Some(id), event, "demo", Value::Null));
+        self.events.push(AccountEvent::new(self.plan.account.clone(), Some(id), event, "demo", "null".to_owned()));
     }
 }
 

@@ -57,7 +57,7 @@ impl WriteTx for PgTx {
             .bind(event.event.event.as_str())
             .bind(event.source)
             .bind(body)
-            .bind(event.raw.to_string())
+            .bind(&event.raw)
             .bind(received.0)
             .execute(&mut *self.0)
             .await

@@ -76,7 +76,7 @@ pub async fn append_many<T: WriteTx>(
 ) -> Result<Vec<AppendOutcome>, StoreError> {
     let mut ordered: Vec<(usize, &AccountEvent)> =
         batches.iter().enumerate().flat_map(|(i, batch)| batch.iter().map(move |e| (i, e))).collect();
-    ordered.sort_by(|(_, a), (_, b)| (&a.account_sid, &a.event_id).cmp(&(&b.account_sid, &b.event_id)));
+    ordered.sort_by(|(_, a), (_, b)| a.identity().cmp(&b.identity()));
     let mut outcomes = vec![AppendOutcome::default(); batches.len()];
     let mut fresh: BTreeMap<(&AccountSid, &RoomSid), Vec<&AccountEvent>> = BTreeMap::new();
     let bodies = ordered

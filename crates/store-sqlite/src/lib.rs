@@ -1,13 +1,17 @@
 //! The embedded default store: one SQLite file in WAL mode, migrations embedded in the binary.
-//! One writer connection serialises writes (SQLite allows one writer anyway), and appends that
-//! arrive together share one commit (`group`); readers run in parallel on their own connections.
+//! One writer thread serialises the data writes (SQLite allows one writer anyway), and appends
+//! that arrive together share one commit (`writer`); the list and fetch queries run in parallel
+//! on read-only connections (`readers`). Both use rusqlite with statements prepared once (see
+//! `connection`); migrations, accounts and API keys, rare and not on any hot path, go through
+//! sqlx pools.
 #![forbid(unsafe_code)]
 
 mod accounts;
-mod group;
-mod import;
+mod connection;
 mod marker;
-mod reads;
+mod readers;
+mod transaction;
+mod writer;
 mod writes;
 
 use std::str::FromStr;
@@ -24,9 +28,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
-    appends: group::GroupCommit,
+    sqlx_writer: SqlitePool,
+    sqlx_reader: SqlitePool,
+    writer: writer::Writer,
+    readers: std::sync::Arc<readers::Readers>,
     marker: std::sync::Arc<marker::ChangeMarker>,
 }
 
@@ -60,43 +65,44 @@ impl SqliteStore {
             // (index tails, busy rooms) are copied into the database once, not after each.
             .pragma("wal_autocheckpoint", "10000");
         let marker = std::sync::Arc::new(marker::ChangeMarker::new(options.get_filename()));
-        let writer = SqlitePoolOptions::new()
+        let path = options.get_filename().to_owned();
+        let sqlx_writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(store_error)?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(readers.max(1))
+        let sqlx_reader = SqlitePoolOptions::new()
+            .max_connections(2)
             // Readers lean on the OS page cache rather than on a large cache each (RSS).
             .connect_with(options.read_only(true).pragma("cache_size", "-2000"))
             .await
             .map_err(store_error)?;
-        let appends = group::GroupCommit::start(writer.clone());
-        Ok(SqliteStore { writer, reader, appends, marker })
+        let writer = writer::Writer::start(connection::open(&path, false)?, &path)?;
+        let readers = std::sync::Arc::new(readers::Readers::new(path, readers));
+        Ok(SqliteStore { sqlx_writer, sqlx_reader, writer, readers, marker })
     }
 
     /// Applies the embedded migrations and creates the page-token key on first use.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations").run(&self.writer).await.map_err(|e| StoreError::Other(Box::new(e)))?;
+        sqlx::migrate!("./migrations").run(&self.sqlx_writer).await.map_err(|e| StoreError::Other(Box::new(e)))?;
         sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('token_key', randomblob(32))")
-            .execute(&self.writer)
+            .execute(&self.sqlx_writer)
             .await
             .map_err(store_error)?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
+        self.sqlx_reader.close().await;
+        self.sqlx_writer.close().await;
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(store_error)?;
-        Ok(())
+        self.readers.value::<i64>("SELECT 1", &[]).await.map(drop)
     }
 
     fn change_marker(&self) -> Option<u64> {
@@ -104,33 +110,29 @@ impl Store for SqliteStore {
     }
 
     async fn token_secret(&self) -> Result<Vec<u8>, StoreError> {
-        sqlx::query_scalar(roomlog_store_sql::statements::TOKEN_SECRET)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(store_error)?
-            .ok_or(StoreError::NotFound)
+        self.readers.value(roomlog_store_sql::statements::TOKEN_SECRET, &[]).await?.ok_or(StoreError::NotFound)
     }
 
     async fn insert_account(&self, account: &Account) -> Result<(), StoreError> {
-        accounts::insert(&self.writer, account, false).await
+        accounts::insert(&self.sqlx_writer, account, false).await
     }
     async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
-        accounts::insert(&self.writer, account, true).await
+        accounts::insert(&self.sqlx_writer, account, true).await
     }
     async fn account(&self, sid: &AccountSid) -> Result<Option<Account>, StoreError> {
-        accounts::find(&self.reader, Some(sid)).await.map(|mut found| found.pop())
+        accounts::find(&self.sqlx_reader, Some(sid)).await.map(|mut found| found.pop())
     }
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        accounts::find(&self.reader, None).await
+        accounts::find(&self.sqlx_reader, None).await
     }
     async fn set_verify_callbacks(&self, sid: &AccountSid, verify: bool) -> Result<(), StoreError> {
-        accounts::set_verify_callbacks(&self.writer, sid, verify).await
+        accounts::set_verify_callbacks(&self.sqlx_writer, sid, verify).await
     }
     async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        accounts::insert_key(&self.writer, key).await
+        accounts::insert_key(&self.sqlx_writer, key).await
     }
     async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError> {
-        accounts::find_key(&self.reader, sid).await
+        accounts::find_key(&self.sqlx_reader, sid).await
     }
 
     async fn append(
@@ -139,7 +141,7 @@ impl Store for SqliteStore {
         settings: &FoldSettings,
         now: Millis,
     ) -> Result<AppendOutcome, StoreError> {
-        self.appends.append(events, settings, now).await
+        self.writer.append(events, settings, now).await
     }
 
     async fn list_rooms(
@@ -148,10 +150,10 @@ impl Store for SqliteStore {
         filter: &RoomFilter,
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
-        reads::list_rooms(&self.reader, account, filter, request).await
+        self.readers.list_rooms(account, filter, request).await
     }
     async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError> {
-        reads::room(&self.reader, account, room).await
+        self.readers.room(account, room).await
     }
     async fn list_participants(
         &self,
@@ -159,7 +161,7 @@ impl Store for SqliteStore {
         room: &RoomSid,
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
-        reads::list_participants(&self.reader, account, room, request).await
+        self.readers.list_participants(account, room, request).await
     }
     async fn participant(
         &self,
@@ -167,7 +169,7 @@ impl Store for SqliteStore {
         room: &RoomSid,
         participant: &ParticipantSid,
     ) -> Result<Option<StoredJson>, StoreError> {
-        reads::participant(&self.reader, account, room, participant).await
+        self.readers.participant(account, room, participant).await
     }
 
     async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
@@ -186,10 +188,10 @@ impl Store for SqliteStore {
         rooms: &[ImportedRoom],
         checkpoint: Option<&Checkpoint>,
     ) -> Result<ImportOutcome, StoreError> {
-        import::import_rooms(&self.writer, account, rooms, checkpoint).await
+        writes::import_rooms(&self.writer, account, rooms, checkpoint).await
     }
     async fn import_checkpoint(&self, key: &str) -> Result<Option<String>, StoreError> {
-        import::checkpoint(&self.reader, key).await
+        self.readers.value(roomlog_store_sql::import::statements::CHECKPOINT, &[key]).await
     }
 }
 

@@ -27,6 +27,9 @@ impl Stamp {
 }
 
 /// A last-writer-wins register under the `Stamp` order.
+///
+/// Stored states leave out unset (`None`) fields, which read back as `None`: a state written
+/// with every field present, as earlier versions did, reads the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reg<T> {
     pub v: T,
@@ -59,43 +62,69 @@ pub(crate) fn value<T>(slot: &Option<Reg<T>>) -> Option<&T> {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RoomConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub room_name: Option<Reg<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub room_type: Option<Reg<RoomType>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub room_duration: Option<Reg<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub media_region: Option<Reg<MediaRegion>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub edge_location: Option<Reg<EdgeLocation>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_method: Option<Reg<CreatedMethod>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_callback: Option<Reg<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_callback_method: Option<Reg<HttpMethod>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_participants: Option<Reg<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_concurrent_participants: Option<Reg<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_enabled: Option<Reg<bool>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<Reg<RoomEndReason>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ParticipantState {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_event: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connected_at: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disconnected_at: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Reg<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<Reg<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<Reg<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<Reg<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub media_region: Option<Reg<MediaRegion>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub edge_location: Option<Reg<EdgeLocation>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub publisher_info: Option<Reg<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Reg<Value>>,
 }
 
 /// A track or a recording: who it belongs to and which codecs it carried.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MediaState {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<Reg<ParticipantSid>>,
     /// For recordings: the track recorded (`SourceSid`), through which the owner is found.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Reg<String>>,
     pub codecs: CodecSet,
     /// For recordings: `Duration` of `recording-completed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<Reg<i64>>,
     pub started: bool,
 }
@@ -103,9 +132,13 @@ pub struct MediaState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoomState {
     pub room_sid: RoomSid,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_event: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_event: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<Millis>,
     pub config: RoomConfig,
     pub participants: BTreeMap<ParticipantSid, ParticipantState>,

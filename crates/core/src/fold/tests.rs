@@ -264,3 +264,27 @@ proptest! {
 fn participant_sids_in_generated_rooms_parse() {
     assert!(pa(7).parse::<ParticipantSid>().is_ok());
 }
+
+#[test]
+fn a_state_stored_with_every_field_spelled_out_reads_as_the_compact_one() {
+    // As versions before the compact form stored it: unset fields as `null`.
+    let spelled_out = r#"{"room_sid":"RM0000000000000020816d63be6a4ad6a9","first_event":"2026-01-01T00:01:41.045Z",
+        "last_event":"2026-01-01T00:01:41.045Z","created_at":"2026-01-01T00:01:41.045Z","ended_at":null,
+        "config":{"room_name":{"v":"standup-0521","at":[1767225701045,946999613521603134]},
+        "room_type":{"v":"group_small","at":[1767225701045,946999613521603134]},"room_duration":null,
+        "media_region":{"v":"de1","at":[1767225701045,946999613521603134]},"edge_location":null,
+        "created_method":null,"status_callback":null,"status_callback_method":null,"max_participants":null,
+        "max_concurrent_participants":null,"recording_enabled":null,"end_reason":null},
+        "participants":{"PA090ca9a0a0ad7169c540f145b39a28c9":{"first_event":"2026-01-01T00:06:11.638Z",
+        "connected_at":"2026-01-01T00:06:11.638Z","disconnected_at":null,"identity":null,"duration":null,
+        "end_reason":null,"error_code":null,"media_region":null,"edge_location":null,"publisher_info":null,
+        "properties":null}},"tracks":{},"recordings":{}}"#;
+    let state: RoomState = serde_json::from_str(spelled_out).unwrap();
+    let compact = serde_json::to_string(&state).unwrap();
+    assert!(!compact.contains("null"), "{compact}");
+    let spelled_out_compact = serde_json::from_str::<Value>(spelled_out).unwrap().to_string();
+    assert!(compact.len() * 3 < spelled_out_compact.len() * 2, "{compact}");
+    assert_eq!(serde_json::from_str::<RoomState>(&compact).unwrap(), state);
+    assert_eq!(state.config.room_name.as_ref().map(|r| r.v.as_str()), Some("standup-0521"));
+    assert_eq!(state.participants.len(), 1);
+}

@@ -63,7 +63,7 @@ async fn receive(
     }
     let now = Millis::now();
     let event = request.all.to_event(now).map_err(|e| ApiError::invalid(e.0))?;
-    let event = AccountEvent::new(account.sid, None, event, "callback", request.all.raw());
+    let event = AccountEvent::new(account.sid, None, event, "callback", request.all.raw().to_string());
     state.store.append(std::slice::from_ref(&event), &state.fold, now).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use roomlog_core::{AccountEvent, AccountSid, Millis, RoomEvent};
-use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::http::auth::Authenticated;
@@ -40,58 +46,67 @@ async fn receive(
 }
 
 /// Reads a body into events of `account`; the first bad event fails the whole batch, named by
-/// its index.
+/// its index. Each event is read straight from its slice of the body, which is also what is
+/// stored as its raw record: no JSON tree is built.
 pub fn parse_batch(account: &AccountSid, body: &[u8]) -> Result<Vec<AccountEvent>, ApiError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("Invalid JSON body: {e}")))?;
-    match value {
-        Value::Object(mut object) if object.contains_key("events") => {
-            let Some(Value::Array(items)) = object.remove("events") else {
-                return Err(ApiError::invalid("events must be an array of event objects"));
-            };
-            if items.is_empty() {
-                return Err(ApiError::invalid("events must hold at least one event"));
-            }
-            if items.len() > MAX_BATCH {
-                return Err(ApiError::invalid(format!(
-                    "events holds {} events; at most {MAX_BATCH} per request",
-                    items.len()
-                )));
-            }
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| parse_event(account, item).map_err(|e| ApiError::invalid(format!("events[{i}]: {e}"))))
-                .collect()
-        }
-        Value::Object(_) => {
-            Ok(vec![parse_event(account, value).map_err(|e| ApiError::invalid(format!("event: {e}")))?])
-        }
-        _ => Err(ApiError::invalid("The body must be an event object or {\"events\": [...]}")),
+    let text = std::str::from_utf8(body).map_err(|e| ApiError::invalid(format!("Invalid JSON body: {e}")))?;
+    let Ok(top) = serde_json::from_str::<HashMap<Cow<'_, str>, &RawValue>>(text) else {
+        return Err(match serde_json::from_str::<IgnoredAny>(text) {
+            Err(e) => ApiError::invalid(format!("Invalid JSON body: {e}")),
+            Ok(_) => ApiError::invalid("The body must be an event object or {\"events\": [...]}"),
+        });
+    };
+    let Some(events) = top.get("events") else {
+        return Ok(vec![parse_event(account, text).map_err(|e| ApiError::invalid(format!("event: {e}")))?]);
+    };
+    let items: Vec<&RawValue> = serde_json::from_str(events.get())
+        .map_err(|_| ApiError::invalid("events must be an array of event objects"))?;
+    if items.is_empty() {
+        return Err(ApiError::invalid("events must hold at least one event"));
     }
+    if items.len() > MAX_BATCH {
+        return Err(ApiError::invalid(format!("events holds {} events; at most {MAX_BATCH} per request", items.len())));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| parse_event(account, item.get()).map_err(|e| ApiError::invalid(format!("events[{i}]: {e}"))))
+        .collect()
 }
 
-fn parse_event(account: &AccountSid, raw: Value) -> Result<AccountEvent, String> {
-    let Value::Object(mut fields) = raw.clone() else {
-        return Err("an event must be a JSON object".into());
-    };
-    let event_id = take_string(&mut fields, "event_id")?;
+/// The fields of an event that are not `RoomEvent`'s, read from the same text.
+#[derive(Deserialize)]
+struct Envelope {
+    event_id: Option<Value>,
+    account_sid: Option<Value>,
+}
+
+fn parse_event(account: &AccountSid, raw: &str) -> Result<AccountEvent, String> {
+    let envelope: Envelope = serde_json::from_str(raw).map_err(|_| "an event must be a JSON object".to_owned())?;
+    let event_id = string_field(envelope.event_id, "event_id")?;
     if event_id.as_ref().is_some_and(|id| id.is_empty() || id.len() > 256) {
         return Err("event_id must be 1 to 256 characters".into());
     }
     // The account is the caller's; an event naming another one is refused, not moved.
-    if let Some(named) = take_string(&mut fields, "account_sid")? {
+    if let Some(named) = string_field(envelope.account_sid, "account_sid")? {
         if named != account.as_str() {
             return Err("account_sid does not match the authenticated account".into());
         }
     }
-    let event: RoomEvent = serde_json::from_value(Value::Object(fields)).map_err(|e| e.to_string())?;
+    let event: RoomEvent = serde_json::from_str(raw).map_err(without_position)?;
     event.validate().map_err(|e| e.to_string())?;
-    Ok(AccountEvent::new(account.clone(), event_id, event, "json", raw))
+    Ok(AccountEvent::new(account.clone(), event_id, event, "json", raw.to_owned()))
 }
 
-fn take_string(fields: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match fields.remove(key) {
+/// serde_json's message without its " at line L column C": the index names the event.
+fn without_position(error: serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    message.strip_suffix(&position).unwrap_or(&message).to_owned()
+}
+
+fn string_field(value: Option<Value>, key: &str) -> Result<Option<String>, String> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),
         Some(other) => Err(format!("{key} must be a string, not {other}")),
