@@ -11,7 +11,7 @@ use roomlog_core::{AccountSid, Millis, Paging, ParticipantSid, RoomFilter, RoomS
 
 use crate::app::AppState;
 use crate::http::auth::Authenticated;
-use crate::http::cache;
+use crate::http::cache::{self, Keep};
 use crate::http::error::ApiError;
 use crate::http::listing::{page_request, render, ListUrl, Scope};
 use crate::http::public_base;
@@ -78,19 +78,28 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let base = public_base(&state, &headers);
-    let pairs = query_pairs(&uri);
-    let (filter, paging) = parse_room_list(pairs_ref(&pairs))?;
-    // A first page under the default window depends on the clock, not only on the database.
-    let cacheable = filter.has_date() || paging.page_token.is_some() || state.config.default_window.millis() == 0;
-    let key = || cache_key(&auth, &base, &uri);
-    cache::answer(&state, key, cacheable, async {
+    cache::answer(&state, || cache_key(&auth, &base, &uri), async {
+        let pairs = query_pairs(&uri);
+        let (filter, paging) = parse_room_list(pairs_ref(&pairs))?;
+        let keep = keep_list(state.config.default_window.millis() > 0, &filter, &paging);
         let RoomPage { scope, request, page } = room_page(&state, &auth.account, &filter, &paging).await?;
         let url = ListUrl { base: &base, path: "/v1/Video/Rooms", filters: filter.query_pairs() };
-        Ok(render("rooms", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
+        let body = render("rooms", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
             render_room(out, &base, &row.sid, &row.json)
-        }))
+        });
+        Ok((body, keep))
     })
     .await
+}
+
+/// A first page under the default window depends on the clock, not only on the database; its
+/// next pages carry the window in their token.
+fn keep_list(default_window: bool, filter: &RoomFilter, paging: &Paging) -> Keep {
+    if default_window && !filter.has_date() && paging.page_token.is_none() {
+        Keep::No
+    } else {
+        Keep::Yes
+    }
 }
 
 /// What a cached answer depends on besides the database: the account, the base of its URLs,
@@ -109,11 +118,11 @@ async fn fetch(
 ) -> Result<Response, ApiError> {
     let room: RoomSid = sid(&room_sid, &uri)?;
     let base = public_base(&state, &headers);
-    cache::answer(&state, || cache_key(&auth, &base, &uri), true, async {
+    cache::answer(&state, || cache_key(&auth, &base, &uri), async {
         let stored = state.store.room(&auth.account, &room).await?.ok_or_else(|| ApiError::not_found(uri.path()))?;
         let mut body = String::with_capacity(stored.0.len() + 200);
         render_room(&mut body, &base, room.as_str(), &stored);
-        Ok(body)
+        Ok((body, Keep::Yes))
     })
     .await
 }
@@ -126,10 +135,10 @@ async fn list_participants(
     Path(room_sid): Path<String>,
 ) -> Result<Response, ApiError> {
     let room: RoomSid = sid(&room_sid, &uri)?;
-    let pairs = query_pairs(&uri);
-    let paging = parse_paging(pairs_ref(&pairs))?;
     let base = public_base(&state, &headers);
-    cache::answer(&state, || cache_key(&auth, &base, &uri), true, async {
+    cache::answer(&state, || cache_key(&auth, &base, &uri), async {
+        let pairs = query_pairs(&uri);
+        let paging = parse_paging(pairs_ref(&pairs))?;
         // A room that does not exist (for this account) has no participants resource.
         state.store.room(&auth.account, &room).await?.ok_or_else(|| ApiError::not_found(uri.path()))?;
         let scope = Scope(format!("{}|participants|{}", auth.account, room));
@@ -138,9 +147,10 @@ async fn list_participants(
         let page = Page::assemble(rows, &request);
         let path = format!("/v1/Video/Rooms/{room}/Participants");
         let url = ListUrl { base: &base, path: &path, filters: Vec::new() };
-        Ok(render("participants", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
+        let body = render("participants", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
             row.json.render_into(out, &format!("{base}{path}/{}", row.sid), None)
-        }))
+        });
+        Ok((body, Keep::Yes))
     })
     .await
 }
@@ -155,7 +165,7 @@ async fn fetch_participant(
     let room: RoomSid = sid(&room_sid, &uri)?;
     let participant: ParticipantSid = sid(&participant_sid, &uri)?;
     let base = public_base(&state, &headers);
-    cache::answer(&state, || cache_key(&auth, &base, &uri), true, async {
+    cache::answer(&state, || cache_key(&auth, &base, &uri), async {
         let stored = state
             .store
             .participant(&auth.account, &room, &participant)
@@ -164,7 +174,26 @@ async fn fetch_participant(
         let url = format!("{base}/v1/Video/Rooms/{room}/Participants/{participant}");
         let mut body = String::with_capacity(stored.0.len() + 200);
         stored.render_into(&mut body, &url, None);
-        Ok(body)
+        Ok((body, Keep::Yes))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_first_page_under_the_default_window_is_not_kept() {
+        let keep = |window, query: &[(&str, &str)]| {
+            let (filter, paging) = parse_room_list(query.iter().copied()).unwrap();
+            keep_list(window, &filter, &paging)
+        };
+        assert_eq!(keep(true, &[]), Keep::No);
+        assert_eq!(keep(true, &[("RoomType", "go"), ("PageSize", "5")]), Keep::No);
+        assert_eq!(keep(true, &[("CreatedAfter", "2025-10-27")]), Keep::Yes);
+        assert_eq!(keep(true, &[("CreatedBefore", "2025-10-27T18:00:00Z")]), Keep::Yes);
+        assert_eq!(keep(true, &[("PageToken", "PAx")]), Keep::Yes);
+        assert_eq!(keep(false, &[]), Keep::Yes);
+    }
 }

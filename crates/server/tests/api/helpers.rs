@@ -117,6 +117,11 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    /// The database this server runs on, for a second process (or store) to open.
+    pub fn database_url(&self) -> &str {
+        self._database.url()
+    }
+
     /// A new API key of the test account, with its secret.
     pub async fn create_api_key(&self) -> Credentials {
         let account = self.account_sid.parse().expect("the test account SID parses");

@@ -2,6 +2,7 @@
 
 mod auth;
 mod binary;
+mod cache;
 mod callbacks;
 mod cli_client;
 mod dashboard;
