@@ -119,12 +119,17 @@ pub struct NaiveArgs {
     pub seconds: u64,
 }
 
-/// One event per `Store::append` call, each its own transaction committed before the next:
-/// what a server without group commit does per request, without the HTTP in front.
+/// One event per transaction, each committed (`synchronous = FULL`) before the next starts, by
+/// the same statements and fold as `Store::append` (`roomlog_store_sqlite::baseline`): what a
+/// server without group commit does per request, without the HTTP in front.
 pub async fn naive(args: NaiveArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.database_url.starts_with("sqlite:"), "the naive baseline is SQLite's");
+    let path = args
+        .database_url
+        .strip_prefix("sqlite://")
+        .ok_or_else(|| anyhow::anyhow!("the naive baseline is SQLite's (sqlite://PATH)"))?;
     let store = load::open(&args.database_url).await?;
     store.upsert_account(&load::account()).await?;
+    let mut baseline = roomlog_store_sqlite::baseline::OneTransactionPerEvent::open(std::path::Path::new(path))?;
     let account: AccountSid = mix::ACCOUNT_SID.parse()?;
     let settings = load::settings();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
@@ -133,7 +138,7 @@ pub async fn naive(args: NaiveArgs) -> anyhow::Result<()> {
     let mut n = WRITE_ROOMS + 500_000_000;
     while Instant::now() < deadline {
         for event in mix::account_events(&account, write_room(n)) {
-            store.append(std::slice::from_ref(&event), &settings, Millis::now()).await?;
+            baseline.append(&event, &settings, Millis::now())?;
             events += 1;
         }
         n += 1;

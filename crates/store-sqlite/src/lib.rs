@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod baseline;
 mod connection;
 mod marker;
 mod readers;

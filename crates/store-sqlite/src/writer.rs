@@ -194,6 +194,7 @@ impl Committer {
                 Job::Append(first) => {
                     let (group, after) = self.gather(first, &queue);
                     next = after;
+                    tracing::trace!(calls = group.len(), "committing a group");
                     if let Ok(outcomes) = catch_unwind(AssertUnwindSafe(|| commit_group(&mut connection, &group))) {
                         self.unsynced.fetch_add(1, Ordering::AcqRel);
                         let answers = group.into_iter().map(|job| job.reply).zip(outcomes).collect();
@@ -208,7 +209,8 @@ impl Committer {
 
     /// The appends to commit together with `first`: those waiting now, and those arriving while
     /// an earlier group's sync is under way, up to `MAX_GROUP_EVENTS`. Also returns the job
-    /// that is not an append, if one ended the gathering.
+    /// that is not an append, if one ended the gathering. (Waiting a little longer for more
+    /// appends when no sync is under way was tried: it made groups no larger, only later.)
     fn gather(&self, first: Append, queue: &mpsc::Receiver<Job>) -> (Vec<Append>, Option<Job>) {
         let mut size = first.events.len();
         let mut group = vec![first];
