@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 /// The header is 48 bytes, stored twice; writers update the second copy, then the first.
 const HEADER: usize = 48;
@@ -14,21 +15,29 @@ const HEADER: usize = 48;
 #[derive(Debug)]
 pub struct ChangeMarker {
     shm: PathBuf,
+    /// Opened at the first reading and kept: SQLite removes or recreates a `-shm` file only
+    /// when the last connection to the database closes, and the store's writer connection stays
+    /// open as long as the store (and this marker) lives. One `pread` per reading, then.
+    file: OnceLock<File>,
 }
 
 impl ChangeMarker {
     pub fn new(database: &std::path::Path) -> ChangeMarker {
         let mut shm = database.as_os_str().to_owned();
         shm.push("-shm");
-        ChangeMarker { shm: PathBuf::from(shm) }
+        ChangeMarker { shm: PathBuf::from(shm), file: OnceLock::new() }
     }
 
     /// The header as one number, or `None` when it cannot be read consistently right now (a
-    /// commit in flight, no `-shm` file): the caller must then not trust any cached read.
+    /// commit in flight, no `-shm` file yet): the caller must then not trust any cached read.
     pub fn read(&self) -> Option<u64> {
-        // Opened per reading: a `-shm` file recreated by SQLite is never read through a stale
-        // descriptor.
-        let file = File::open(&self.shm).ok()?;
+        let file = match self.file.get() {
+            Some(file) => file,
+            None => {
+                let opened = File::open(&self.shm).ok()?;
+                self.file.get_or_init(|| opened)
+            }
+        };
         let mut both = [0u8; 2 * HEADER];
         file.read_exact_at(&mut both, 0).ok()?;
         let (first, second) = both.split_at(HEADER);
