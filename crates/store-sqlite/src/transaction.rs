@@ -35,7 +35,8 @@ pub fn complete<F: Future>(future: F) -> F::Output {
     }
 }
 
-fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
+/// A SID (or other key) read back from a row.
+pub(crate) fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {

@@ -7,7 +7,7 @@ use roomlog_core::{
 use roomlog_store_sql::statements;
 
 use crate::connection::driver_error;
-use crate::transaction::complete;
+use crate::transaction::{complete, parse};
 use crate::writer::Writer;
 
 /// Rooms refolded per rebuild transaction: appends get the writer between them.
@@ -34,14 +34,7 @@ pub async fn rebuild(writer: &Writer, settings: &FoldSettings, now: Millis) -> R
                 .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 .map_err(driver_error)?;
-            keys.into_iter()
-                .map(|(account, room)| {
-                    Ok((
-                        account.parse().map_err(|e| StoreError::Other(Box::new(e)))?,
-                        room.parse().map_err(|e| StoreError::Other(Box::new(e)))?,
-                    ))
-                })
-                .collect()
+            keys.into_iter().map(|(account, room)| Ok((parse(&account)?, parse(&room)?))).collect()
         })
         .await?;
     let mut report = RebuildReport::default();
