@@ -1,4 +1,4 @@
-"""Wire-level rules of BEHAVIOUR.md that the official clients (and other Twilio clients: Go sends
+"""Wire-level rules of docs/behaviour.md that the official clients (and other Twilio clients: Go sends
 date offsets and sorts keys, Java sends milliseconds) depend on, checked with plain HTTP."""
 
 from __future__ import annotations

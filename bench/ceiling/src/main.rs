@@ -13,7 +13,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
-/// roomlog's headers on every answer (BEHAVIOUR §3), with a fixed request id of the same length.
+/// roomlog's headers on every answer (docs/behaviour.md §3), with a fixed request id of the same length.
 const HEADERS: [(&str, &str); 7] = [
     ("content-type", "application/json"),
     ("access-control-allow-origin", "*"),

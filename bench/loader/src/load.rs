@@ -152,7 +152,7 @@ async fn bulk(url: &str, rooms: u64, now: Millis, list_only: bool) -> anyhow::Re
         }
         sink.write(&updates).await?;
         written += updates.len() as u64;
-        if written % 500_000 == 0 {
+        if written.is_multiple_of(500_000) {
             eprintln!("{written} rooms, {:.0} rooms/s", written as f64 / started.elapsed().as_secs_f64());
         }
     }

@@ -68,7 +68,7 @@ pub fn room_events_at(n: u64, created: i64) -> Vec<Value> {
     };
     let region = *pick(&mut rng, REGIONS);
     let people = if room_type == "peer-to-peer" || room_type == "go" { 2 } else { *pick(&mut rng, PARTICIPANTS) };
-    let rare = mix(n ^ 0x0dd) % 1000 == 0;
+    let rare = mix(n ^ 0x0dd).is_multiple_of(1000);
     let length = rng.gen_range(120_000..5_400_000i64);
     let ended = created + length;
     let base = |kind: &str, at: i64| {
@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn about_one_room_in_a_thousand_uses_the_rare_codec() {
-        let rare = (0..100_000u64).filter(|n| mix(n ^ 0x0dd) % 1000 == 0).count();
+        let rare = (0..100_000u64).filter(|n| mix(n ^ 0x0dd).is_multiple_of(1000)).count();
         assert!((70..130).contains(&rare), "{rare}");
     }
 }

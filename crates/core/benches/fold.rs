@@ -1,4 +1,4 @@
-//! The fold's cost (DESIGN "The flow"): a whole room folded from scratch (rebuild, import), and
+//! The fold's cost (docs/design.md, "The flow"): a whole room folded from scratch (rebuild, import), and
 //! the ingest step `update`, one new event on a stored state (every callback pays it).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};

@@ -1,4 +1,4 @@
-//! Accounts and API keys: the credentials of HTTP Basic auth (BEHAVIOUR §3).
+//! Accounts and API keys: the credentials of HTTP Basic auth (docs/behaviour.md §3).
 
 use std::fmt;
 
@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use crate::sid::{AccountSid, ApiKeySid};
 
 /// An account. Its auth token is kept usable (not hashed): it is also the HMAC key that
-/// verifies the account's status callbacks (BEHAVIOUR §4.1).
+/// verifies the account's status callbacks (docs/behaviour.md §4.1).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Account {
     pub sid: AccountSid,
@@ -33,6 +33,12 @@ impl fmt::Debug for Account {
 }
 
 impl Account {
+    /// The credentials as lines a shell can paste (`export ROOMLOG_…=…`), shown once when an
+    /// account is created: the client commands read these two variables.
+    pub fn shell_exports(&self) -> String {
+        format!("  export ROOMLOG_ACCOUNT_SID={}\n  export ROOMLOG_AUTH_TOKEN={}", self.sid, self.auth_token)
+    }
+
     /// A new account with a random SID and a 32-hex-digit auth token, as Twilio issues them.
     pub fn generate(friendly_name: &str) -> Account {
         let mut token = [0u8; 16];

@@ -1,5 +1,5 @@
 //! `RoomEvent`: the one normalised event every source (callbacks, JSON events, imports, other
-//! SFUs) is turned into before it reaches the fold (DESIGN "The flow", BEHAVIOUR §4).
+//! SFUs) is turned into before it reaches the fold (docs/design.md, "The flow", docs/behaviour.md §4).
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -13,7 +13,7 @@ use crate::vocab::{
 };
 
 /// One room event in snake_case: the status-callback parameter set plus the optional fields a
-/// callback cannot carry (BEHAVIOUR §4.2). Other callback parameters (`container`,
+/// callback cannot carry (docs/behaviour.md §4.2). Other callback parameters (`container`,
 /// `recording_uri`, `size`, …) are accepted and kept only in the raw record. Fields that only a participant event can carry
 /// (`end_reason`, `error_code`, `media_region`, … on an event with a `participant_sid`) describe
 /// that participant; on an event without one they describe the room.
@@ -145,7 +145,7 @@ impl RoomEvent {
     }
 
     /// The identity of an event without an `event_id`: a digest of its account and normalised
-    /// fields, so a source repeating itself is recognised as a duplicate (BEHAVIOUR §4.3).
+    /// fields, so a source repeating itself is recognised as a duplicate (docs/behaviour.md §4.3).
     pub fn digest(&self, account: &AccountSid) -> String {
         let mut hasher = Sha256::new();
         hasher.update(account.as_str());
@@ -180,7 +180,7 @@ impl AccountEvent {
         AccountEvent { account_sid, event_id, event, source, raw }
     }
 
-    /// What makes two events one (BEHAVIOUR §4.2 "Idempotent"): the `event_id` within its
+    /// What makes two events one (docs/behaviour.md §4.2 "Idempotent"): the `event_id` within its
     /// account's room. A digest covers the room already; a caller's `event_id` is scoped to the
     /// room so that a room's events, and their identities, are stored together.
     pub fn identity(&self) -> (&AccountSid, &RoomSid, &str) {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+#[cfg(feature = "testing")]
 pub mod contract;
 pub mod event;
 pub mod fold;

@@ -1,4 +1,4 @@
-//! Keyset paging (BEHAVIOUR §2): signed, opaque page tokens bound to the account and filter set,
+//! Keyset paging (docs/behaviour.md §2): signed, opaque page tokens bound to the account and filter set,
 //! and the assembly of one page from the `PageSize + 1` rows a store returns.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,7 +27,7 @@ pub struct Cursor {
 }
 
 /// What a page token carries: the cursor, and the default-window cut-off fixed by the first
-/// page so later pages do not drift (BEHAVIOUR §2).
+/// page so later pages do not drift (docs/behaviour.md §2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenState {
     pub cursor: Cursor,
@@ -158,7 +158,7 @@ impl Page {
         } else {
             (more_in_walk, request.cursor.is_some() || request.offset > 0)
         };
-        // "previous_page_url: null on the first page" (BEHAVIOUR §2).
+        // "previous_page_url: null on the first page" (docs/behaviour.md §2).
         let has_previous = has_previous && request.page > 0;
         let boundary = |row: &Row, direction| Cursor { direction, time_secs: row.time_secs, sid: row.sid.clone() };
         Page {

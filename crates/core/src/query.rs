@@ -1,4 +1,4 @@
-//! The list parameters of BEHAVIOUR §2, parsed from query pairs into typed filters and paging.
+//! The list parameters of docs/behaviour.md §2, parsed from query pairs into typed filters and paging.
 
 use crate::time::Millis;
 use crate::vocab::{Codec, CodecSet, RoomType};
@@ -28,7 +28,7 @@ pub struct Paging {
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
-/// A parameter the server cannot accept; the message names it (BEHAVIOUR §3, code 20001).
+/// A parameter the server cannot accept; the message names it (docs/behaviour.md §3, code 20001).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Invalid {param}: {message}")]
 pub struct ParamError {
@@ -45,7 +45,7 @@ impl RoomFilter {
         self.created_after.is_some() || self.created_before.is_some()
     }
 
-    /// The filters as query pairs, in the order BEHAVIOUR §2 gives for `meta` URLs.
+    /// The filters as query pairs, in the order docs/behaviour.md §2 gives for `meta` URLs.
     pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         pairs.extend(self.room_types.iter().map(|t| ("RoomType", t.as_str().to_owned())));
@@ -156,7 +156,7 @@ impl PagingParser {
                 if size < 1 {
                     return Err(invalid("PageSize", format!("{size} is below the minimum of 1")));
                 }
-                // Clients send PageSize=limit unclamped (BEHAVIOUR §2): clamp, do not refuse.
+                // Clients send PageSize=limit unclamped (docs/behaviour.md §2): clamp, do not refuse.
                 self.page_size = Some(size.min(i64::from(MAX_PAGE_SIZE)) as u32);
             }
             "Page" => {

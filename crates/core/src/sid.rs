@@ -1,4 +1,4 @@
-//! Twilio-style SIDs: two upper-case letters and 32 hex digits (BEHAVIOUR §3), one type per kind.
+//! Twilio-style SIDs: two upper-case letters and 32 hex digits (docs/behaviour.md §3), one type per kind.
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -1,4 +1,4 @@
-//! Twilio's request signature (BEHAVIOUR §4.1): base64(HMAC-SHA1(auth token, URL + each
+//! Twilio's request signature (docs/behaviour.md §4.1): base64(HMAC-SHA1(auth token, URL + each
 //! parameter name in sorted order followed by each of its values in sorted order)).
 
 use base64::engine::general_purpose::STANDARD;

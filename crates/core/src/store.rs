@@ -1,4 +1,4 @@
-//! The one storage interface every backend implements, in domain terms (DESIGN "Storage").
+//! The one storage interface every backend implements, in domain terms (docs/design.md, "Storage").
 
 use async_trait::async_trait;
 

@@ -1,5 +1,5 @@
 //! Instants: events keep milliseconds, the API speaks whole seconds as `YYYY-MM-DDTHH:MM:SSZ`
-//! (BEHAVIOUR §1, §5); filter dates are read leniently (BEHAVIOUR §2).
+//! (docs/behaviour.md §1, §5); filter dates are read leniently (docs/behaviour.md §2).
 
 use std::fmt;
 
@@ -90,7 +90,7 @@ impl Millis {
         Err(error())
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ`, the only form twilio-python parses (BEHAVIOUR §1).
+    /// `YYYY-MM-DDTHH:MM:SSZ`, the only form twilio-python parses (docs/behaviour.md §1).
     pub fn to_api_string(self) -> String {
         format_canonical(self.0.clamp(MIN_MS, MAX_MS), false)
     }

@@ -1,4 +1,4 @@
-//! The API's vocabulary enums, spelled exactly as Twilio's schema (BEHAVIOUR §1), with the
+//! The API's vocabulary enums, spelled exactly as Twilio's schema (docs/behaviour.md §1), with the
 //! alternative spellings the sources send (hyphenated Video-API names, `OPUS`) accepted on input.
 
 use std::fmt;
@@ -66,7 +66,7 @@ vocabulary!(RoomType, "room type" {
 });
 
 vocabulary!(
-    /// Codecs in enum order, which is also the order of every `codecs` list (BEHAVIOUR §5).
+    /// Codecs in enum order, which is also the order of every `codecs` list (docs/behaviour.md §5).
     Codec, "codec" {
         Vp8 = "VP8",
         H264 = "H264",
@@ -126,7 +126,7 @@ vocabulary!(HttpMethod, "status callback method" {
 });
 
 vocabulary!(
-    /// Every status-callback event Twilio Video sends (BEHAVIOUR §4.1), plus composition events,
+    /// Every status-callback event Twilio Video sends (docs/behaviour.md §4.1), plus composition events,
     /// which are stored but change no summary.
     EventKind, "event" {
         RoomCreated = "room-created" | "room_created",
@@ -167,7 +167,7 @@ impl EventKind {
     }
 
     /// Tie-break among events at the same instant: disconnects (and room ends) before connects
-    /// (BEHAVIOUR §5), so a participant leaving and another joining in the same millisecond never
+    /// (docs/behaviour.md §5), so a participant leaving and another joining in the same millisecond never
     /// count as concurrent.
     pub fn same_instant_rank(self) -> u8 {
         match self {
@@ -186,7 +186,7 @@ impl Codec {
     }
 
     /// Reads a source's codec name: the enum's codecs in any case, `None` for audio codecs the
-    /// schema has no value for (`PCMU`, `PCMA`, `G722`), kept only in the raw event (BEHAVIOUR §5).
+    /// schema has no value for (`PCMU`, `PCMA`, `G722`), kept only in the raw event (docs/behaviour.md §5).
     pub fn from_source(value: &str) -> Result<Option<Codec>, VocabError> {
         match value.parse() {
             Ok(codec) => Ok(Some(codec)),

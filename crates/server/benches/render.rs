@@ -1,12 +1,12 @@
-//! Rendering a page of rooms (BEHAVIOUR §2): stored summaries spliced with their URLs, and the
+//! Rendering a page of rooms (docs/behaviour.md §2): stored summaries spliced with their URLs, and the
 //! `meta` with its signed next-page token, as `GET /v1/Video/Rooms` does after the query.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use roomlog::http::insights::render_room;
-use roomlog::http::listing::{render, ListUrl, Scope};
 use roomlog_core::page::{Page, PageRequest, TokenKey};
 use roomlog_core::query::parse_room_list;
 use roomlog_core::{Row, StoredJson};
+use roomlog_server::http::insights::render_room;
+use roomlog_server::http::listing::{render, ListUrl, Scope};
 
 /// A stored room summary of the usual size (about 730 bytes).
 fn summary(i: usize) -> StoredJson {

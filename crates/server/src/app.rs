@@ -1,102 +1,51 @@
-//! Building and running the server: open the store once (the backend is chosen here and only
-//! here), bind the listener, serve until the shutdown future resolves, then drain.
+//! Building and running the server: open the database (the backend is chosen in `database`),
+//! bind the listener, migrate (or keep trying in the background while the database is not up
+//! yet), serve until the shutdown future resolves, then drain.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
-use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use roomlog_core::account::Account;
-use roomlog_core::{FoldSettings, Store, TokenKey};
-use roomlog_store_postgres::PostgresStore;
-use roomlog_store_sqlite::SqliteStore;
+use roomlog_core::{Store, StoreError, TokenKey};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{DatabaseArgs, ServeArgs};
-use crate::http::auth::CredentialCache;
-use crate::http::cache::ResponseCache;
+use crate::config::{SeedAccount, ServerConfig};
+use crate::database::Database;
 use crate::lifecycle;
-
-/// What every handler shares.
-pub struct Shared {
-    pub store: Arc<dyn Store>,
-    pub tokens: TokenKey,
-    pub config: ServeArgs,
-    pub fold: FoldSettings,
-    pub credentials: CredentialCache,
-    pub cache: ResponseCache,
-}
-
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-/// Opens and migrates the store a database URL names: the one place the backend is chosen.
-pub async fn open_store(database: &DatabaseArgs) -> anyhow::Result<Arc<dyn Store>> {
-    let url = database.database_url.as_str();
-    if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(url, database.database_pool).await.with_context(|| format!("opening {url}"))?;
-        store.migrate().await.context("applying SQLite migrations")?;
-        Ok(Arc::new(store))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let store = PostgresStore::open(url, database.database_pool).await.context("configuring PostgreSQL")?;
-        store.migrate().await.context("connecting to PostgreSQL and applying its migrations")?;
-        Ok(Arc::new(store))
-    } else {
-        anyhow::bail!("unsupported database URL {url:?}: expected sqlite://PATH or postgres://…")
-    }
-}
-
-/// Ensures the account of ROOMLOG_ACCOUNT_SID/ROOMLOG_AUTH_TOKEN, or creates a first account on
-/// an empty database and prints its credentials once.
-async fn ensure_account(store: &dyn Store, config: &ServeArgs) -> anyhow::Result<()> {
-    if let (Some(sid), Some(token)) = (&config.account_sid, &config.auth_token) {
-        let sid = sid.parse().context("ROOMLOG_ACCOUNT_SID")?;
-        anyhow::ensure!(!token.is_empty(), "ROOMLOG_AUTH_TOKEN is empty");
-        let account = Account {
-            sid,
-            auth_token: token.clone(),
-            friendly_name: "from environment".into(),
-            verify_callbacks: true,
-        };
-        store.upsert_account(&account).await?;
-        return Ok(());
-    }
-    if store.accounts().await?.is_empty() {
-        let account = Account::generate("first account");
-        store.insert_account(&account).await?;
-        println!("Created the first account. Keep these; the auth token is not shown again:");
-        println!("  ROOMLOG_ACCOUNT_SID={}", account.sid);
-        println!("  ROOMLOG_AUTH_TOKEN={}", account.auth_token);
-    }
-    Ok(())
-}
+use crate::router::router;
+use crate::state::AppState;
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The database still to migrate, when it did not answer at build time.
+    pending: Option<Database>,
 }
 
 impl Application {
-    pub async fn build(config: ServeArgs) -> anyhow::Result<Application> {
+    /// Binds the listener and prepares the database. A database that does not answer yet is
+    /// not an error: the server starts, `/readyz` answers 503, and it becomes ready once the
+    /// migrations have run (`run_until` keeps trying).
+    pub async fn build(config: ServerConfig) -> anyhow::Result<Application> {
         config.validate().map_err(anyhow::Error::msg)?;
-        let store = open_store(&config.database).await?;
-        ensure_account(store.as_ref(), &config).await?;
-        let tokens = TokenKey::new(store.token_secret().await?);
+        let database = Database::open(&config.database).await?;
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        let fold = config.fold_settings();
-        let cache = ResponseCache::new(config.response_cache_mb.saturating_mul(1 << 20));
-        let credentials = CredentialCache::default();
-        let state = AppState(Arc::new(Shared { store, tokens, config, fold, credentials, cache }));
-        Ok(Application { listener, state })
+        let state = AppState::new(database.store(), config);
+        let pending = match database.migrate().await {
+            Ok(()) => {
+                prepare(&state).await?;
+                None
+            }
+            Err(StoreError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "the database does not answer yet; serving 503 until it does");
+                Some(database)
+            }
+            Err(error) => return Err(anyhow::Error::new(error).context("applying the database migrations")),
+        };
+        Ok(Application { listener, state, pending })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -108,21 +57,72 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests
-    /// (every acknowledged event is already committed) and stops the lifecycle task.
+    /// (every acknowledged event is already durable) and stops the background task.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let background = tokio::spawn(lifecycle::run(
-            self.state.store.clone(),
-            self.state.fold,
-            self.state.config.retention.millis(),
-            stop_rx,
-        ));
-        let app = crate::http::router(self.state.clone());
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        let background = tokio::spawn(background(self.state.clone(), self.pending, stop_rx));
+        axum::serve(self.listener, router(self.state.clone())).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);
         let _ = background.await;
         Ok(())
     }
+}
+
+/// Once migrated: the seeded or first account, then the page-token key; the server is ready.
+async fn prepare(state: &AppState) -> anyhow::Result<()> {
+    ensure_account(state.store.as_ref(), state.config.seed_account.as_ref()).await?;
+    state.set_ready(TokenKey::new(state.store.token_secret().await?));
+    Ok(())
+}
+
+/// Finishes the start-up if the database was not up at build time, then runs the lifecycle.
+async fn background(state: AppState, pending: Option<Database>, mut stop: watch::Receiver<bool>) {
+    if let Some(database) = pending {
+        let mut pause = Duration::from_millis(250);
+        loop {
+            let outcome = match database.migrate().await {
+                Ok(()) => prepare(&state).await,
+                Err(error) => Err(error.into()),
+            };
+            match outcome {
+                Ok(()) => {
+                    tracing::info!("the database answers: ready");
+                    break;
+                }
+                Err(error) => tracing::warn!(error = %format!("{error:#}"), "database not ready; retrying"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => return,
+            }
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+    lifecycle::run(state.store.clone(), state.fold, state.config.retention_ms, stop).await;
+}
+
+/// Ensures the seeded account, or creates a first account on an empty database and prints its
+/// credentials once, as lines a shell can paste.
+async fn ensure_account(store: &dyn Store, seed: Option<&SeedAccount>) -> anyhow::Result<()> {
+    if let Some(seed) = seed {
+        let sid = seed.sid.parse().map_err(anyhow::Error::msg).context("ROOMLOG_ACCOUNT_SID")?;
+        anyhow::ensure!(!seed.auth_token.is_empty(), "ROOMLOG_AUTH_TOKEN is empty");
+        let account = Account {
+            sid,
+            auth_token: seed.auth_token.clone(),
+            friendly_name: "from environment".into(),
+            verify_callbacks: true,
+        };
+        store.upsert_account(&account).await?;
+        return Ok(());
+    }
+    if store.accounts().await?.is_empty() {
+        let account = Account::generate("first account");
+        store.insert_account(&account).await?;
+        println!("Created the first account. Keep these; the auth token is not shown again:");
+        println!("{}", account.shell_exports());
+    }
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

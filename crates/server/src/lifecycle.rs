@@ -1,4 +1,4 @@
-//! The room lifecycle (BEHAVIOUR §5): summaries that change with time alone — `processing_state`
+//! The room lifecycle (docs/behaviour.md §5): summaries that change with time alone — `processing_state`
 //! after the settle window, rooms closed by the room timeout — are refreshed by a background
 //! task whose single step is a plain function tests call with a chosen "now". The same task
 //! applies the retention setting (`--retention`), also as a plain function.

@@ -1,4 +1,4 @@
--- Listing by one codec (BEHAVIOUR §2 `Codec`): under the time index alone, a codec used by one
+-- Listing by one codec (docs/behaviour.md §2 `Codec`): under the time index alone, a codec used by one
 -- room in a thousand costs a scan of thousands of rooms per page. Partial indexes per codec,
 -- by time and by room type then time, keep such a page one short range scan, alone or with a
 -- room type. The list query writes a single codec's bit as a literal, `(codecs & 4) <> 0`,

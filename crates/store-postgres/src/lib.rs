@@ -14,6 +14,7 @@
 
 mod accounts;
 mod import;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod writes;
 

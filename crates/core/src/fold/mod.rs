@@ -1,4 +1,4 @@
-//! The fold: a room's event set → its summaries, as pure functions (DESIGN "The flow").
+//! The fold: a room's event set → its summaries, as pure functions (docs/design.md, "The flow").
 //!
 //! `RoomState` is an accumulator whose merge is commutative and idempotent (every field is a
 //! min, a max, a set union or a register ordered by a total order on events), so applying

@@ -1,4 +1,4 @@
-//! From a room's accumulated state to the API's summaries, field by field as BEHAVIOUR §5 says.
+//! From a room's accumulated state to the API's summaries, field by field as docs/behaviour.md §5 says.
 
 use crate::fold::state::{value, ParticipantState, RoomState};
 use crate::sid::{AccountSid, ParticipantSid};
@@ -82,7 +82,7 @@ impl RoomState {
             status_callback: value(&c.status_callback).cloned(),
             status_callback_method: value(&c.status_callback_method).copied(),
             created_method: value(&c.created_method).copied(),
-            // From an event only (BEHAVIOUR §5): a room closed by the timeout got none.
+            // From an event only (docs/behaviour.md §5): a room closed by the timeout got none.
             end_reason: value(&c.end_reason).copied(),
             max_participants: value(&c.max_participants).copied(),
             unique_participants: participants.len() as i64,
@@ -162,7 +162,7 @@ impl RoomState {
     }
 
     /// The peak number of participants connected at once. At equal instants a leave is counted
-    /// before a join (BEHAVIOUR §5: disconnects before connects).
+    /// before a join (docs/behaviour.md §5: disconnects before connects).
     fn peak_concurrency(&self, room_end: Option<Millis>) -> i64 {
         let mut edges: Vec<(Millis, i64)> = Vec::with_capacity(self.participants.len() * 2);
         for p in self.participants.values() {

@@ -1,4 +1,4 @@
-//! Twilio Programmable Video status callbacks (BEHAVIOUR §4.1): form parameters in PascalCase
+//! Twilio Programmable Video status callbacks (docs/behaviour.md §4.1): form parameters in PascalCase
 //! with the Video API's spellings, mapped into the one `RoomEvent`.
 
 use serde_json::{Map, Value};

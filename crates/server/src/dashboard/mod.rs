@@ -1,4 +1,4 @@
-//! The dashboard (issue 7): server-rendered HTML at `GET /` over the same queries as the Insights
+//! The dashboard: server-rendered HTML at `GET /` over the same queries as the Insights
 //! API, behind a cookie session. No JavaScript; the stylesheet is compiled into the binary.
 
 mod format;
@@ -17,8 +17,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -10,9 +10,9 @@ use roomlog_core::{AccountSid, Millis, ParticipantSummary, RoomSid, RoomSummary}
 
 use super::format::{self, UNKNOWN};
 use super::sign_in::SignedIn;
-use super::timeline::{self, Session};
+use super::timeline::{self, Stay};
 use super::{page, svg, Nav, PageError};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Participants read per store call, and the most a page shows (Twilio caps a room at 50).
 const PARTICIPANT_PAGE: u32 = 1000;
@@ -121,15 +121,15 @@ pub async fn fetch(
     signed_in: SignedIn,
     Path(room_sid): Path<String>,
 ) -> Result<Response, PageError> {
-    // Another account's room reads exactly like a missing one (BEHAVIOUR §3: no existence leak).
+    // Another account's room reads exactly like a missing one (docs/behaviour.md §3: no existence leak).
     let room: RoomSid = room_sid.parse().map_err(|_| PageError::not_found("This room"))?;
     let stored = state.store.room(&signed_in.account, &room).await?.ok_or_else(|| PageError::not_found("This room"))?;
     let summary: RoomSummary = serde_json::from_str(&stored.0)?;
     let (people, truncated) = participants(&state, &signed_in.account, &room).await?;
-    let sessions: Vec<Session> = people
+    let sessions: Vec<Stay> = people
         .iter()
         .filter_map(|p| {
-            Some(Session {
+            Some(Stay {
                 sid: p.participant_sid.to_string(),
                 identity: p.participant_identity.clone(),
                 join: p.join_time?.secs(),

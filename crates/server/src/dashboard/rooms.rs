@@ -11,9 +11,10 @@ use roomlog_core::{Codec, Millis, RoomSummary, RoomType};
 use super::format;
 use super::sign_in::SignedIn;
 use super::{page, Nav, PageError};
-use crate::app::AppState;
 use crate::http::insights::{room_page, RoomPage};
 use crate::http::listing::{neighbour_urls, ListUrl};
+use crate::http::page_tokens;
+use crate::state::AppState;
 
 /// A checkbox of a repeatable filter.
 struct Choice {
@@ -124,7 +125,7 @@ struct RoomsPage {
     nav: Option<Nav>,
     form: FilterForm,
     error: Option<String>,
-    /// The default window's notice, when it applies (BEHAVIOUR §2).
+    /// The default window's notice, when it applies (docs/behaviour.md §2).
     window: Option<String>,
     rooms: Vec<RoomRow>,
     page_number: u32,
@@ -180,14 +181,14 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn, uri: Origi
         Err(error) => return Err(error.into()),
     };
     let url = ListUrl { base: "", path: "/", filters: filter.query_pairs() };
-    (view.next, view.previous) = neighbour_urls(&url, &request, &rooms, (&state.tokens, &scope));
+    (view.next, view.previous) = neighbour_urls(&url, &request, &rooms, (page_tokens(&state)?, &scope));
     view.first = (request.page > 0).then(|| url.with(request.size, 0, None));
     view.page_number = request.page.saturating_add(1);
     view.window = request.cutoff.map(|cutoff: Millis| {
         format!(
             "Without a date filter, rooms created in the last {} are listed (since {} UTC), as Twilio does. \
              Set “Created after” to see older rooms.",
-            span_words(state.config.default_window.millis()),
+            span_words(state.config.default_window_ms),
             format::datetime(Some(cutoff))
         )
     });

@@ -80,7 +80,7 @@ pub fn nonce() -> String {
 
 /// What a session cookie carries. Nothing in it is secret; the MAC makes it unforgeable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
+pub struct CookieSession {
     /// The SID signed in with: the account's, or an API key's (`SK…`).
     pub username: String,
     pub account: AccountSid,
@@ -103,9 +103,9 @@ pub enum SessionError {
 
 const VERSION: &str = "v1";
 
-impl Session {
-    pub fn open(username: &str, account: AccountSid, fingerprint: String, now_secs: i64) -> Session {
-        Session {
+impl CookieSession {
+    pub fn open(username: &str, account: AccountSid, fingerprint: String, now_secs: i64) -> CookieSession {
+        CookieSession {
             username: username.to_owned(),
             account,
             expires: now_secs + SESSION_TTL_SECS,
@@ -125,7 +125,7 @@ impl Session {
         format!("{VERSION}.{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(mac))
     }
 
-    pub fn decode(key: &SessionKey, value: &str, now_secs: i64) -> Result<Session, SessionError> {
+    pub fn decode(key: &SessionKey, value: &str, now_secs: i64) -> Result<CookieSession, SessionError> {
         let mut pieces = value.split('.');
         let (Some(VERSION), Some(payload), Some(mac), None) =
             (pieces.next(), pieces.next(), pieces.next(), pieces.next())
@@ -143,7 +143,7 @@ impl Session {
         let [username, account, expires, nonce, fingerprint] = fields[..] else {
             return Err(SessionError::Malformed);
         };
-        let session = Session {
+        let session = CookieSession {
             username: username.to_owned(),
             account: account.parse().map_err(|_| SessionError::Malformed)?,
             expires: expires.parse().map_err(|_| SessionError::Malformed)?,
@@ -185,31 +185,31 @@ mod tests {
         SessionKey::derive(b"database token secret")
     }
 
-    fn session() -> Session {
-        Session::open("SK0123456789abcdef0123456789abcdef", AccountSid::generate(), "f".repeat(32), 1_000)
+    fn session() -> CookieSession {
+        CookieSession::open("SK0123456789abcdef0123456789abcdef", AccountSid::generate(), "f".repeat(32), 1_000)
     }
 
     #[test]
     fn a_session_decodes_to_what_was_encoded_until_it_expires() {
         let session = session();
         let cookie = session.encode(&key());
-        assert_eq!(Session::decode(&key(), &cookie, 1_000), Ok(session.clone()));
-        assert_eq!(Session::decode(&key(), &cookie, session.expires - 1), Ok(session.clone()));
-        assert_eq!(Session::decode(&key(), &cookie, session.expires), Err(SessionError::Expired));
+        assert_eq!(CookieSession::decode(&key(), &cookie, 1_000), Ok(session.clone()));
+        assert_eq!(CookieSession::decode(&key(), &cookie, session.expires - 1), Ok(session.clone()));
+        assert_eq!(CookieSession::decode(&key(), &cookie, session.expires), Err(SessionError::Expired));
     }
 
     #[test]
     fn a_cookie_signed_with_another_key_or_edited_is_refused() {
         let cookie = session().encode(&key());
         let other = SessionKey::derive(b"another database");
-        assert_eq!(Session::decode(&other, &cookie, 1_000), Err(SessionError::Forged));
+        assert_eq!(CookieSession::decode(&other, &cookie, 1_000), Err(SessionError::Forged));
         let (head, mac) = cookie.rsplit_once('.').unwrap();
         let mut payload = URL_SAFE_NO_PAD.decode(head.trim_start_matches("v1.")).unwrap();
         payload[0] ^= 1;
         let edited = format!("v1.{}.{mac}", URL_SAFE_NO_PAD.encode(payload));
-        assert_eq!(Session::decode(&key(), &edited, 1_000), Err(SessionError::Forged));
+        assert_eq!(CookieSession::decode(&key(), &edited, 1_000), Err(SessionError::Forged));
         for garbage in ["", "v1", "v1..", "v2.a.b", "v1.!!.??", &format!("{cookie}.x")] {
-            assert!(Session::decode(&key(), garbage, 1_000).is_err(), "{garbage:?}");
+            assert!(CookieSession::decode(&key(), garbage, 1_000).is_err(), "{garbage:?}");
         }
     }
 

@@ -12,12 +12,13 @@ use roomlog_core::{AccountSid, ApiKeySid, Millis};
 use serde::Deserialize;
 
 use super::session::{
-    cookie, nonce, set_cookie, Session, SessionKey, SESSION_COOKIE, SESSION_TTL_SECS, SIGN_IN_COOKIE, SIGN_IN_TTL_SECS,
+    cookie, nonce, set_cookie, CookieSession, SessionKey, SESSION_COOKIE, SESSION_TTL_SECS, SIGN_IN_COOKIE,
+    SIGN_IN_TTL_SECS,
 };
 use super::{page, Nav, PageError};
-use crate::app::AppState;
 use crate::http::auth::authenticate;
 use crate::http::public_base;
+use crate::state::AppState;
 
 const SIGN_IN_PURPOSE: &str = "sign-in";
 const SESSION_PURPOSE: &str = "session";
@@ -91,7 +92,8 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let key = session_key(state).await.map_err(IntoResponse::into_response)?;
         let presented = cookie(&parts.headers, SESSION_COOKIE);
-        if let Some(session) = presented.and_then(|value| Session::decode(&key, value, Millis::now().secs()).ok()) {
+        if let Some(session) = presented.and_then(|value| CookieSession::decode(&key, value, Millis::now().secs()).ok())
+        {
             let current = credential(state, &key, &session.username).await.map_err(IntoResponse::into_response)?;
             if current.is_some_and(|(account, fingerprint)| {
                 account == session.account && super::session::constant_time_eq(&fingerprint, &session.fingerprint)
@@ -200,7 +202,7 @@ pub async fn sign_in(
     };
     let Some((_, fingerprint)) = credential(&state, &key, username).await? else { return Ok(refused()) };
     tracing::info!(%account, "dashboard sign-in");
-    let session = Session::open(username, account, fingerprint, Millis::now().secs());
+    let session = CookieSession::open(username, account, fingerprint, Millis::now().secs());
     let secure = secure(&state, &headers);
     let mut response = Redirect::to(local_target(&form.next)).into_response();
     let cookies = response.headers_mut();

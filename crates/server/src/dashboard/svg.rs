@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::format::{clock, duration, tick_label};
-use super::timeline::{peak, ticks, Row, Session, Span};
+use super::timeline::{peak, ticks, Lane, Stay, TimeRange};
 
 const WIDTH: f64 = 960.0;
 const LABEL_WIDTH: f64 = 180.0;
@@ -41,13 +41,13 @@ fn shortened(label: &str) -> String {
     format!("{head}…")
 }
 
-fn x_of(span: Span, instant: i64) -> f64 {
+fn x_of(span: TimeRange, instant: i64) -> f64 {
     let offset = (instant.clamp(span.start, span.end) - span.start) as f64;
     LABEL_WIDTH + offset * PLOT_WIDTH / span.seconds() as f64
 }
 
 /// Vertical grid lines from `top` to `bottom` and tick labels at `label_y`.
-fn axis(out: &mut String, span: Span, top: f64, bottom: f64, label_y: f64) {
+fn axis(out: &mut String, span: TimeRange, top: f64, bottom: f64, label_y: f64) {
     let (step, marks) = ticks(span, 8);
     out.push_str("<g class=\"axis\">");
     for mark in marks {
@@ -72,7 +72,7 @@ fn open_svg(out: &mut String, class: &str, height: f64, title: &str, description
     );
 }
 
-fn session_title(label: &str, session: &Session) -> String {
+fn session_title(label: &str, session: &Stay) -> String {
     let leave = session.leave.map_or_else(|| "still connected".to_owned(), |t| format!("left {}", clock(t)));
     let length = session.leave.map(|t| duration(Some(t - session.join))).unwrap_or_default();
     format!("{label}: joined {}, {leave} {length}", clock(session.join)).trim_end().to_owned()
@@ -81,7 +81,7 @@ fn session_title(label: &str, session: &Session) -> String {
 /// One row per identity, one bar per session from join to leave; a still-connected session is
 /// hatched, runs to the chart's end and says so. `recording` (a room-level note, since summaries
 /// do not say when each recording ran) adds a hatched "Recording" row over the room's span.
-pub fn timeline(rows: &[Row], span: Span, recording: Option<&str>) -> String {
+pub fn timeline(rows: &[Lane], span: TimeRange, recording: Option<&str>) -> String {
     let extra = usize::from(recording.is_some());
     let height = AXIS_HEIGHT + (rows.len() + extra) as f64 * ROW_HEIGHT + 8.0;
     let sessions: usize = rows.iter().map(|r| r.sessions.len()).sum();
@@ -174,7 +174,7 @@ const CHART_BOTTOM: f64 = 30.0;
 
 /// The number of participants connected over time as a step chart, with the peak marked and
 /// written out.
-pub fn concurrency(steps: &[(i64, u32)], span: Span) -> String {
+pub fn concurrency(steps: &[(i64, u32)], span: TimeRange) -> String {
     let (top_count, top_at) = peak(steps);
     let scale_max = top_count.max(1);
     let plot_height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
@@ -236,11 +236,11 @@ mod tests {
     use super::super::timeline::{concurrency as steps_of, rows as rows_of};
     use super::*;
 
-    fn session(sid: &str, identity: &str, join: i64, leave: Option<i64>) -> Session {
-        Session { sid: sid.into(), identity: Some(identity.into()), join, leave }
+    fn session(sid: &str, identity: &str, join: i64, leave: Option<i64>) -> Stay {
+        Stay { sid: sid.into(), identity: Some(identity.into()), join, leave }
     }
 
-    fn standup() -> Vec<Session> {
+    fn standup() -> Vec<Stay> {
         vec![
             session("PA1", "alice", 1, Some(300)),
             session("PA2", "bob", 5, None),
@@ -249,7 +249,7 @@ mod tests {
         ]
     }
 
-    const SPAN: Span = Span { start: 0, end: 1800 };
+    const SPAN: TimeRange = TimeRange { start: 0, end: 1800 };
 
     #[test]
     fn the_timeline_has_one_bar_per_session_and_one_row_per_identity() {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 /// One participant session (one `participant_sid`), in Unix seconds as the summaries give them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
+pub struct Stay {
     pub sid: String,
     pub identity: Option<String>,
     pub join: i64,
@@ -15,19 +15,19 @@ pub struct Session {
 
 /// One timeline row: every session of one identity (a re-join has a new SID, same identity).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub struct Lane {
     pub label: String,
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<Stay>,
 }
 
 /// The instants a chart spans, `start < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
+pub struct TimeRange {
     pub start: i64,
     pub end: i64,
 }
 
-impl Span {
+impl TimeRange {
     pub fn seconds(self) -> i64 {
         self.end - self.start
     }
@@ -39,9 +39,9 @@ const OPEN_ROOM_REACH_SECS: i64 = 24 * 3600;
 
 /// Groups sessions into rows by identity, rows ordered by first join; a session without an
 /// identity gets a row of its own, labelled by its SID.
-pub fn rows(mut sessions: Vec<Session>) -> Vec<Row> {
+pub fn rows(mut sessions: Vec<Stay>) -> Vec<Lane> {
     sessions.sort_by(|a, b| (a.join, &a.sid).cmp(&(b.join, &b.sid)));
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<Lane> = Vec::new();
     let mut by_identity: HashMap<String, usize> = HashMap::new();
     for session in sessions {
         let key = session.identity.clone().unwrap_or_else(|| format!("\u{0}{}", session.sid));
@@ -50,7 +50,7 @@ pub fn rows(mut sessions: Vec<Session>) -> Vec<Row> {
             None => {
                 by_identity.insert(key, rows.len());
                 let label = session.identity.clone().unwrap_or_else(|| session.sid.clone());
-                rows.push(Row { label, sessions: vec![session] });
+                rows.push(Lane { label, sessions: vec![session] });
             }
         }
     }
@@ -60,7 +60,7 @@ pub fn rows(mut sessions: Vec<Session>) -> Vec<Row> {
 /// From the room's creation (or the first join) to its end. An in-progress room runs to `now`
 /// (never before its last known instant); one silent for over a day runs a quarter of its
 /// length (at least a minute) past its last known instant, so its open bars stay readable.
-pub fn span(create: Option<i64>, end: Option<i64>, sessions: &[Session], now: i64) -> Span {
+pub fn span(create: Option<i64>, end: Option<i64>, sessions: &[Stay], now: i64) -> TimeRange {
     let first_join = sessions.iter().map(|s| s.join).min();
     let start = match (create, first_join) {
         (Some(c), Some(j)) => c.min(j),
@@ -73,13 +73,13 @@ pub fn span(create: Option<i64>, end: Option<i64>, sessions: &[Session], now: i6
         None if now <= latest + OPEN_ROOM_REACH_SECS => now.max(latest),
         None => latest + ((latest - start) / 4).max(60),
     };
-    Span { start, end: end.max(start + 1) }
+    TimeRange { start, end: end.max(start + 1) }
 }
 
 /// The number connected over the span, as `(instant, count from then on)` steps starting at
-/// `span.start`. At one instant leaves count before joins (BEHAVIOUR §5), so a hand-over at the
+/// `span.start`. At one instant leaves count before joins (docs/behaviour.md §5), so a hand-over at the
 /// same second is no overlap, and the peak matches the room's `concurrent_participants`.
-pub fn concurrency(sessions: &[Session], span: Span) -> Vec<(i64, u32)> {
+pub fn concurrency(sessions: &[Stay], span: TimeRange) -> Vec<(i64, u32)> {
     let mut changes: Vec<(i64, i32)> = Vec::new();
     for session in sessions {
         changes.push((session.join, 1));
@@ -117,7 +117,7 @@ const STEPS: [i64; 16] =
     [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 604_800];
 
 /// Tick instants aligned to a round clock interval, at most `most` of them inside the span.
-pub fn ticks(span: Span, most: i64) -> (i64, Vec<i64>) {
+pub fn ticks(span: TimeRange, most: i64) -> (i64, Vec<i64>) {
     let most = most.max(2);
     let step = STEPS.iter().copied().find(|step| span.seconds() / step < most).unwrap_or(604_800);
     let first = span.start.div_euclid(step) * step + if span.start.rem_euclid(step) == 0 { 0 } else { step };
@@ -128,8 +128,8 @@ pub fn ticks(span: Span, most: i64) -> (i64, Vec<i64>) {
 mod tests {
     use super::*;
 
-    fn session(sid: &str, identity: Option<&str>, join: i64, leave: Option<i64>) -> Session {
-        Session { sid: sid.into(), identity: identity.map(str::to_owned), join, leave }
+    fn session(sid: &str, identity: Option<&str>, join: i64, leave: Option<i64>) -> Stay {
+        Stay { sid: sid.into(), identity: identity.map(str::to_owned), join, leave }
     }
 
     #[test]
@@ -149,13 +149,13 @@ mod tests {
     #[test]
     fn an_ended_room_spans_creation_to_end_and_an_open_one_reaches_now_unless_it_went_quiet() {
         let sessions = [session("PA1", None, 10, Some(50))];
-        assert_eq!(span(Some(0), Some(100), &sessions, 5_000), Span { start: 0, end: 100 });
-        assert_eq!(span(Some(0), None, &sessions, 70), Span { start: 0, end: 70 });
-        assert_eq!(span(Some(0), None, &sessions, 20), Span { start: 0, end: 50 }, "never before the last leave");
-        assert_eq!(span(Some(0), None, &sessions, 90_000), Span { start: 0, end: 50 + 60 }, "a quiet room");
+        assert_eq!(span(Some(0), Some(100), &sessions, 5_000), TimeRange { start: 0, end: 100 });
+        assert_eq!(span(Some(0), None, &sessions, 70), TimeRange { start: 0, end: 70 });
+        assert_eq!(span(Some(0), None, &sessions, 20), TimeRange { start: 0, end: 50 }, "never before the last leave");
+        assert_eq!(span(Some(0), None, &sessions, 90_000), TimeRange { start: 0, end: 50 + 60 }, "a quiet room");
         let long = [session("PA1", None, 10, Some(4000))];
-        assert_eq!(span(Some(0), None, &long, 200_000), Span { start: 0, end: 5000 });
-        assert_eq!(span(None, None, &[], 7), Span { start: 7, end: 8 }, "never empty");
+        assert_eq!(span(Some(0), None, &long, 200_000), TimeRange { start: 0, end: 5000 });
+        assert_eq!(span(None, None, &[], 7), TimeRange { start: 7, end: 8 }, "never empty");
     }
 
     #[test]
@@ -167,24 +167,24 @@ mod tests {
             session("PA3", Some("carol"), 300, Some(720)),
             session("PA4", Some("alice"), 720, Some(1230)),
         ];
-        let steps = concurrency(&sessions, Span { start: 0, end: 1800 });
+        let steps = concurrency(&sessions, TimeRange { start: 0, end: 1800 });
         assert_eq!(steps, [(0, 0), (1, 1), (5, 2), (1230, 1)]);
         assert_eq!(peak(&steps), (2, 5));
     }
 
     #[test]
     fn concurrency_of_no_sessions_is_flat_zero() {
-        assert_eq!(concurrency(&[], Span { start: 3, end: 9 }), [(3, 0)]);
+        assert_eq!(concurrency(&[], TimeRange { start: 3, end: 9 }), [(3, 0)]);
         assert_eq!(peak(&[(3, 0)]), (0, 3));
     }
 
     #[test]
     fn ticks_are_round_and_inside_the_span() {
-        let (step, marks) = ticks(Span { start: 1_761_588_000, end: 1_761_588_000 + 1800 }, 8);
+        let (step, marks) = ticks(TimeRange { start: 1_761_588_000, end: 1_761_588_000 + 1800 }, 8);
         assert_eq!(step, 300);
         assert_eq!(marks.len(), 7);
         assert!(marks.iter().all(|t| t % 300 == 0));
-        let (step, marks) = ticks(Span { start: 7, end: 50 }, 8);
+        let (step, marks) = ticks(TimeRange { start: 7, end: 50 }, 8);
         assert_eq!((step, marks), (10, vec![10, 20, 30, 40, 50]));
     }
 }

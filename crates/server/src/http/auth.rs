@@ -1,57 +1,22 @@
-//! HTTP Basic auth with an account's auth token or an API key (BEHAVIOUR §3). Every comparison
+//! HTTP Basic auth with an account's auth token or an API key (docs/behaviour.md §3). Every comparison
 //! is constant-time; verified credentials are cached briefly so reads do not query them each time.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::account::Account;
 use roomlog_core::{AccountSid, ApiKeySid, Store};
 
-use crate::app::AppState;
+use crate::credential_cache::Credential;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 
 /// The account a request acts for, once its credentials are verified.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub account: AccountSid,
-}
-
-enum Credential {
-    Account(Account),
-    Key(ApiKey),
-}
-
-/// Positive-only cache: a new credential is looked up at once; a known one is re-read after
-/// `TTL`, so a rotated token takes effect within that time on every node.
-#[derive(Default)]
-pub struct CredentialCache {
-    entries: Mutex<HashMap<String, (Instant, std::sync::Arc<Credential>)>>,
-}
-
-const TTL: Duration = Duration::from_secs(30);
-
-impl CredentialCache {
-    fn get(&self, username: &str) -> Option<std::sync::Arc<Credential>> {
-        let entries = self.entries.lock().ok()?;
-        entries.get(username).filter(|(at, _)| at.elapsed() < TTL).map(|(_, c)| c.clone())
-    }
-
-    fn put(&self, username: &str, credential: Credential) -> std::sync::Arc<Credential> {
-        let credential = std::sync::Arc::new(credential);
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() > 10_000 {
-                entries.clear();
-            }
-            entries.insert(username.to_owned(), (Instant::now(), credential.clone()));
-        }
-        credential
-    }
 }
 
 fn basic_credentials(parts: &Parts) -> Option<(String, String)> {

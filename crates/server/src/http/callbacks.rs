@@ -1,4 +1,4 @@
-//! Twilio status callbacks (BEHAVIOUR §4.1): the raw request is verified against the account's
+//! Twilio status callbacks (docs/behaviour.md §4.1): the raw request is verified against the account's
 //! auth token before anything is parsed into domain types; 204 once the event is durable.
 
 use axum::body::Bytes;
@@ -11,11 +11,11 @@ use roomlog_core::signature;
 use roomlog_core::source::twilio_callback::CallbackParams;
 use roomlog_core::{AccountEvent, Millis};
 
-use crate::app::AppState;
 use crate::http::auth::callback_account;
 use crate::http::error::ApiError;
 use crate::http::events::MAX_BODY;
 use crate::http::public_base;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/Video/Callbacks", get(receive).post(receive))

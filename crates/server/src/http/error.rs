@@ -1,4 +1,4 @@
-//! The one HTTP error type: every failure becomes Twilio's v1 error JSON (BEHAVIOUR §3).
+//! The one HTTP error type: every failure becomes Twilio's v1 error JSON (docs/behaviour.md §3).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,4 +1,4 @@
-//! `POST /v1/Video/Events` (BEHAVIOUR §4.2): one JSON event or a batch of up to 1000, all or
+//! `POST /v1/Video/Events` (docs/behaviour.md §4.2): one JSON event or a batch of up to 1000, all or
 //! nothing, acknowledged with 202 only once every event is durable.
 
 use axum::body::Bytes;
@@ -17,9 +17,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 1000;
 

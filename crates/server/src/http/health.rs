@@ -1,13 +1,17 @@
-//! Liveness and readiness: `/healthz` answers while the process runs, `/readyz` only while the
-//! database answers.
+//! Liveness and readiness: `/healthz` answers while the process runs; `/readyz` only once the
+//! database is migrated and while it answers. Until the server is ready every other route
+//! answers 503, so a node can start before its database (docs/operations.md, "Start-up").
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
@@ -18,11 +22,24 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    if !state.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "starting: waiting for the database"})));
+    }
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Err(error) => {
             tracing::warn!(%error, "not ready");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "database unreachable"})))
         }
+    }
+}
+
+/// 503 in Twilio's error format for everything but the health routes until the server is ready.
+pub async fn readiness_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if state.is_ready() || path == "/healthz" || path == "/readyz" {
+        next.run(request).await
+    } else {
+        ApiError::unavailable().into_response()
     }
 }

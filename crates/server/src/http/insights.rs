@@ -1,4 +1,4 @@
-//! The four Insights resources (BEHAVIOUR §1–§2): thin handlers from query to store to bytes.
+//! The four Insights resources (docs/behaviour.md §1–§2): thin handlers from query to store to bytes.
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
@@ -9,12 +9,12 @@ use roomlog_core::page::{Page, PageRequest};
 use roomlog_core::query::{parse_paging, parse_room_list};
 use roomlog_core::{AccountSid, Millis, Paging, ParticipantSid, RoomFilter, RoomSid, StoredJson};
 
-use crate::app::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::cache::{self, Keep};
 use crate::http::error::ApiError;
 use crate::http::listing::{page_request, render, ListUrl, Scope};
-use crate::http::public_base;
+use crate::http::{page_tokens, public_base};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -62,10 +62,11 @@ pub async fn room_page(
     paging: &Paging,
 ) -> Result<RoomPage, ApiError> {
     let scope = Scope(format!("{account}|rooms|{}", filter.canonical()));
-    // The default window (BEHAVIOUR §2): fixed by the first page, carried by its tokens.
-    let window = state.config.default_window.millis();
+    // The default window (docs/behaviour.md §2): fixed by the first page, carried by its tokens.
+    let window = state.config.default_window_ms;
     let cutoff = (!filter.has_date() && window > 0).then(|| Millis::now().plus_ms(-window));
-    let request = page_request(paging, &state.tokens, &scope, cutoff)?;
+    let tokens = page_tokens(state)?;
+    let request = page_request(paging, tokens, &scope, cutoff)?;
     let rows = state.store.list_rooms(account, filter, &request).await?;
     let page = Page::assemble(rows, &request);
     Ok(RoomPage { scope, request, page })
@@ -81,10 +82,11 @@ async fn list(
     cache::answer(&state, || cache_key(&auth, &base, &uri), async {
         let pairs = query_pairs(&uri);
         let (filter, paging) = parse_room_list(pairs_ref(&pairs))?;
-        let keep = keep_list(state.config.default_window.millis() > 0, &filter, &paging);
+        let keep = keep_list(state.config.default_window_ms > 0, &filter, &paging);
         let RoomPage { scope, request, page } = room_page(&state, &auth.account, &filter, &paging).await?;
         let url = ListUrl { base: &base, path: "/v1/Video/Rooms", filters: filter.query_pairs() };
-        let body = render("rooms", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
+        let tokens = page_tokens(&state)?;
+        let body = render("rooms", &url, &request, &paging, &page, (tokens, &scope), |out, row| {
             render_room(out, &base, &row.sid, &row.json)
         });
         Ok((body, keep))
@@ -142,12 +144,13 @@ async fn list_participants(
         // A room that does not exist (for this account) has no participants resource.
         state.store.room(&auth.account, &room).await?.ok_or_else(|| ApiError::not_found(uri.path()))?;
         let scope = Scope(format!("{}|participants|{}", auth.account, room));
-        let request = page_request(&paging, &state.tokens, &scope, None)?;
+        let tokens = page_tokens(&state)?;
+        let request = page_request(&paging, tokens, &scope, None)?;
         let rows = state.store.list_participants(&auth.account, &room, &request).await?;
         let page = Page::assemble(rows, &request);
         let path = format!("/v1/Video/Rooms/{room}/Participants");
         let url = ListUrl { base: &base, path: &path, filters: Vec::new() };
-        let body = render("participants", &url, &request, &paging, &page, (&state.tokens, &scope), |out, row| {
+        let body = render("participants", &url, &request, &paging, &page, (tokens, &scope), |out, row| {
             row.json.render_into(out, &format!("{base}{path}/{}", row.sid), None)
         });
         Ok((body, Keep::Yes))

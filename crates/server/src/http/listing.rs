@@ -1,4 +1,4 @@
-//! What both list resources share (BEHAVIOUR §2): turning `PageSize`/`Page`/`PageToken` into a
+//! What both list resources share (docs/behaviour.md §2): turning `PageSize`/`Page`/`PageToken` into a
 //! page request, and rendering a page with its `meta` of absolute URLs.
 
 use roomlog_core::page::{Cursor, Page, PageRequest, TokenKey, TokenState};

@@ -1,5 +1,6 @@
-//! The HTTP surface: routes, the headers every response carries (CORS, request id), Twilio-style
-//! 404/405 fallbacks, and the public base URL every absolute URL is built from.
+//! The HTTP handlers (each module exports a `router()`; `crate::router` assembles them), the
+//! headers every response carries (CORS, request id), Twilio-style 404/405 fallbacks, and the
+//! public base URL every absolute URL is built from.
 
 pub mod auth;
 pub mod cache;
@@ -12,34 +13,19 @@ pub mod listing;
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use rand::RngCore;
-use tower_http::trace::TraceLayer;
+use roomlog_core::TokenKey;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use error::ApiError;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(insights::router())
-        .merge(events::router())
-        .merge(callbacks::router())
-        .merge(health::router())
-        .merge(crate::dashboard::router())
-        .method_not_allowed_fallback(method_not_allowed)
-        .fallback(not_found)
-        .with_state(state)
-        .layer(middleware::from_fn(common_headers))
-        .layer(TraceLayer::new_for_http())
-}
-
-async fn not_found(uri: OriginalUri) -> ApiError {
+pub async fn not_found(uri: OriginalUri) -> ApiError {
     ApiError::not_found(uri.path())
 }
 
-async fn method_not_allowed(method: Method) -> ApiError {
+pub async fn method_not_allowed(method: Method) -> ApiError {
     ApiError::method_not_allowed(method.as_str())
 }
 
@@ -52,8 +38,8 @@ const CORS: [(&str, &str); 5] = [
 ];
 
 /// CORS on every response and `OPTIONS` answered 204 without auth; a `Twilio-Request-Id`
-/// (BEHAVIOUR §3).
-async fn common_headers(request: Request, next: Next) -> Response {
+/// (docs/behaviour.md §3).
+pub async fn common_headers(request: Request, next: Next) -> Response {
     let mut response = if request.method() == Method::OPTIONS {
         StatusCode::NO_CONTENT.into_response()
     } else {
@@ -89,4 +75,9 @@ pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)))
         .unwrap_or_else(|| state.config.listen.to_string());
     format!("{scheme}://{host}")
+}
+
+/// The key page tokens are signed with: 503 until the database is migrated.
+pub fn page_tokens(state: &AppState) -> Result<&TokenKey, ApiError> {
+    state.tokens().ok_or_else(ApiError::unavailable)
 }

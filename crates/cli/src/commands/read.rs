@@ -1,0 +1,116 @@
+//! `roomlog rooms list|get` and `roomlog participants list|get`: the four Insights resources
+//! (docs/behaviour.md §1) read from any compatible API and printed as table, JSON or CSV.
+
+use clap::{Args, Subcommand};
+use roomlog_core::{ParticipantSid, RoomSid};
+use serde_json::value::RawValue;
+
+use roomlog_client::fields::Kind;
+use roomlog_client::output::{ignore_broken_pipe, write_one, ListWriter};
+use roomlog_client::InsightsClient;
+
+use crate::client_args::{FilterArgs, OutputArgs, PagingArgs, ServerArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum RoomsCommand {
+    /// List rooms, newest first (without a date filter the API shows only recent rooms).
+    List(ListRoomsArgs),
+    /// Show one room.
+    Get {
+        room_sid: RoomSid,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ListRoomsArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub paging: PagingArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ParticipantsCommand {
+    /// List a room's participants in join order.
+    List {
+        room_sid: RoomSid,
+        #[command(flatten)]
+        paging: PagingArgs,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Show one participant of a room.
+    Get {
+        room_sid: RoomSid,
+        participant_sid: ParticipantSid,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+pub async fn rooms(command: RoomsCommand) -> anyhow::Result<()> {
+    match command {
+        RoomsCommand::List(args) => {
+            let client = args.server.client()?;
+            let mut query: Vec<(&str, String)> = args.filters.filter().query_pairs();
+            query.push(("PageSize", args.paging.page_size().to_string()));
+            let url = client.url("/v1/Video/Rooms", &query);
+            list(&client, url, args.paging.limit, Kind::Room, &args.output).await
+        }
+        RoomsCommand::Get { room_sid, server, output } => {
+            let client = server.client()?;
+            show(&client, &format!("/v1/Video/Rooms/{room_sid}"), Kind::Room, &output).await
+        }
+    }
+}
+
+pub async fn participants(command: ParticipantsCommand) -> anyhow::Result<()> {
+    match command {
+        ParticipantsCommand::List { room_sid, paging, server, output } => {
+            let client = server.client()?;
+            let query = [("PageSize", paging.page_size().to_string())];
+            let url = client.url(&format!("/v1/Video/Rooms/{room_sid}/Participants"), &query);
+            list(&client, url, paging.limit, Kind::Participant, &output).await
+        }
+        ParticipantsCommand::Get { room_sid, participant_sid, server, output } => {
+            let client = server.client()?;
+            let path = format!("/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}");
+            show(&client, &path, Kind::Participant, &output).await
+        }
+    }
+}
+
+/// Streams every item of a list (following `next_page_url`) to stdout; a closed pipe stops it.
+async fn list(
+    client: &InsightsClient,
+    url: String,
+    limit: usize,
+    kind: Kind,
+    output: &OutputArgs,
+) -> anyhow::Result<()> {
+    let stdout = std::io::BufWriter::new(std::io::stdout());
+    let mut writer = ListWriter::new(output.format(), kind, stdout, true)?;
+    match client.for_each_item(url, limit, |raw| Ok(writer.item(&raw)?)).await {
+        Err(error) if crate::is_broken_pipe(&error) => Ok(()),
+        Err(error) => Err(error),
+        Ok(_) => Ok(ignore_broken_pipe(writer.finish())?),
+    }
+}
+
+async fn show(client: &InsightsClient, path: &str, kind: Kind, output: &OutputArgs) -> anyhow::Result<()> {
+    let raw: Box<RawValue> = client.get(&client.url(path, &[])).await?;
+    ignore_broken_pipe(write_one(output.format(), kind, &raw, std::io::stdout()))?;
+    Ok(())
+}
