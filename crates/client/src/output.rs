@@ -65,7 +65,7 @@ impl<W: Write> ListWriter<W> {
                     columns.push("url");
                 }
                 let mut out = csv::Writer::from_writer(out);
-                out.write_record(&columns).map_err(io::Error::other)?;
+                out.write_record(&columns).map_err(csv_error)?;
                 Sink::Csv { out: Box::new(out), columns }
             }
         };
@@ -81,7 +81,7 @@ impl<W: Write> ListWriter<W> {
             }
             Sink::Csv { out, columns } => {
                 let item = parse(raw)?;
-                out.write_record(columns.iter().map(|c| cell(&item[*c]))).map_err(io::Error::other)
+                out.write_record(columns.iter().map(|c| cell(&item[*c]))).map_err(csv_error)
             }
             Sink::Table { rows, .. } => {
                 rows.push(table::row(self.kind, &parse(raw)?));
@@ -117,6 +117,15 @@ pub fn write_one(format: Format, kind: Kind, raw: &RawValue, mut out: impl Write
         }
     }
     out.flush()
+}
+
+/// The CSV writer's I/O errors as they were (a closed pipe stays a `BrokenPipe`), anything else
+/// as an opaque I/O error.
+fn csv_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => error,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 /// A closed pipe (`roomlog rooms list | head`) ends the output; it is not a failure.

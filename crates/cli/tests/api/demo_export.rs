@@ -152,3 +152,51 @@ async fn a_csv_export_parses_back_to_the_summaries() {
     let csv = roomlog(&export_args(database, &["--format", "csv", "--participants"]), &[]).await;
     assert_csv_is(csv.ok("participants"), &participants, "participants");
 }
+
+#[tokio::test]
+async fn an_export_into_a_pipe_closed_early_ends_quietly() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    // More than a pipe holds, so the writer meets the closed pipe.
+    let (store, _) = demo_database(200).await;
+    // `roomlog export --format csv | head -1`: the reader takes one line and goes away.
+    let mut child = crate::binary::command(&export_args(store.url(), &["--format", "csv", "--participants"]), &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("roomlog export starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let first = stdout.next_line().await.expect("readable").expect("a first line");
+    assert!(first.starts_with("participant_sid,"), "{first}");
+    drop(stdout);
+    let output = child.wait_with_output().await.expect("roomlog export ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "a closed pipe is not a failure: {stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+}
+
+#[tokio::test]
+async fn logs_written_to_a_file_or_pipe_carry_no_colour_codes() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    // Nothing listens on port 1: the server starts anyway and logs a warning while it waits.
+    let mut child = crate::binary::command(
+        &["serve", "--listen", "127.0.0.1:0", "--database-url", "postgres://postgres@127.0.0.1:1/none"],
+        &[("RUST_LOG", "info")],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("roomlog serve starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            let line = stderr.next_line().await.expect("readable").expect("a log line before exiting");
+            if line.contains("does not answer") {
+                return line;
+            }
+        }
+    })
+    .await
+    .expect("the waiting server logs within 30 s");
+    assert!(!line.contains('\u{1b}'), "no ANSI escape in {line:?}");
+    assert!(line.contains("WARN"), "{line}");
+}

@@ -70,3 +70,27 @@ async fn a_node_reports_a_database_outage_loses_nothing_and_recovers_by_itself()
     node.api.ingest([during.created(&at(1, 0))]).await;
     node.api.get(&format!("/v1/Video/Rooms/{}", during.sid)).await.ok("the retried event is stored");
 }
+
+#[tokio::test]
+async fn a_node_started_before_its_database_serves_503_until_the_database_answers() {
+    let database = TestDatabase::create().await;
+    let name = &database.name;
+    admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+    let account = Credentials::new(
+        roomlog_core::AccountSid::generate().to_string(),
+        roomlog_core::account::Account::generate("x").auth_token,
+    );
+    // Containers and orchestrators start everything at once: the node must not exit.
+    let node = Node::start(&database.url, &account, &["--database-pool", "2"]).await;
+    let alive = node.api.get_unauthenticated("/healthz").await;
+    assert_eq!(alive.status.as_u16(), 200, "alive while the database is away: {}", alive.body);
+    ready_becomes(&node, 503, "before the database answers").await;
+    assert_unavailable(node.api.get("/v1/Video/Rooms").await, "a read before the database answers");
+    let early = room("before the database");
+    assert_unavailable(node.api.post_events(&early.created(&at(0, 0))).await, "a write is not acknowledged");
+
+    admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    ready_becomes(&node, 200, "once the database answers").await;
+    node.api.ingest([early.created(&at(0, 0))]).await;
+    node.api.get(&format!("/v1/Video/Rooms/{}", early.sid)).await.ok("served once migrated, with the seeded account");
+}
