@@ -1,6 +1,7 @@
 //! The whole HTTP application, assembled above the handlers: every module's routes, the 404/405
-//! fallbacks, the readiness gate, the common headers and the request trace.
+//! fallbacks, the one body limit, the readiness gate, the common headers and the request trace.
 
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::Router;
 use tower_http::trace::TraceLayer;
@@ -17,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::router())
         .method_not_allowed_fallback(http::method_not_allowed)
         .fallback(http::not_found)
+        .layer(DefaultBodyLimit::max(http::events::MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), http::health::readiness_gate))
         .with_state(state)
         .layer(middleware::from_fn(http::common_headers))

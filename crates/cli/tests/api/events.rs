@@ -145,6 +145,21 @@ async fn a_body_over_8_mib_is_refused_with_413() {
 }
 
 #[tokio::test]
+async fn callbacks_have_the_same_8_mib_body_limit() {
+    let app = spawn_app().await;
+    let form = |size: usize| {
+        let mut body = format!("AccountSid={}&Padding=", app.account_sid).into_bytes();
+        body.resize(size, b'x');
+        (body, "application/x-www-form-urlencoded")
+    };
+    // Read and checked (it is not signed), not refused for its size.
+    let three_mib = app.send(Method::POST, "/v1/Video/Callbacks", None, Some(form(3 * 1024 * 1024))).await;
+    assert_ne!(three_mib.status.as_u16(), 413, "a 3 MiB callback is within the limit: {}", three_mib.body);
+    let too_large = app.send(Method::POST, "/v1/Video/Callbacks", None, Some(form(8 * 1024 * 1024 + 1))).await;
+    too_large.assert_error_status(413, "a callback of 8 MiB and 1 byte");
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_an_event_or_a_batch_is_refused() {
     let app = spawn_app().await;
     for (case, body) in [

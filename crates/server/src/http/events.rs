@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -24,10 +24,11 @@ use crate::state::AppState;
 pub const MAX_BATCH: usize = 1000;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/Video/Events", post(receive).layer(DefaultBodyLimit::max(MAX_BODY)))
+    Router::new().route("/v1/Video/Events", post(receive))
 }
 
 /// Batches of 1000 events with generous optional fields fit well within this.
+/// The largest body any route reads (docs/behaviour.md §3); `crate::router` applies it.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 async fn receive(
