@@ -1,6 +1,6 @@
 """Twilio status callbacks, signed by the official library's RequestValidator (the oracle).
 
-The stream is crates/server/tests/fixtures/twilio_room_callbacks.json: two rooms' callbacks built
+The stream is crates/cli/tests/fixtures/twilio_room_callbacks.json: two rooms' callbacks built
 from Twilio's documented parameter list (see the README beside it for the hand-checked values).
 """
 
@@ -20,7 +20,7 @@ from twilio.rest import Client
 
 from roomlog_harness import REPO_ROOT, new_sid
 
-FIXTURE = REPO_ROOT / "crates" / "server" / "tests" / "fixtures" / "twilio_room_callbacks.json"
+FIXTURE = REPO_ROOT / "crates" / "cli" / "tests" / "fixtures" / "twilio_room_callbacks.json"
 ROOM_A = "RM00000000000000000000000000000a01"
 ROOM_B = "RM00000000000000000000000000000b01"
 

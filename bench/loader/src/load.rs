@@ -38,7 +38,7 @@ pub struct LoadArgs {
     pub now_ms: Option<i64>,
 }
 
-/// The settings `roomlog serve` runs with by default (BEHAVIOUR §5).
+/// The settings `roomlog serve` runs with by default (docs/behaviour.md §5).
 pub fn settings() -> FoldSettings {
     FoldSettings { settle_window_ms: 300_000, room_timeout_ms: 86_400_000 }
 }
@@ -160,50 +160,19 @@ async fn bulk(url: &str, rooms: u64, now: Millis, list_only: bool) -> anyhow::Re
     sink.finish().await
 }
 
-/// Where bulk rows go: the statements of `roomlog-store-sql`, in each dialect.
+/// Where bulk rows go: the statements of `roomlog-store-sql`, in each dialect, on the driver
+/// each store uses (rusqlite for SQLite, sqlx for PostgreSQL).
 enum Sink {
-    Sqlite(sqlx::SqliteConnection),
+    Sqlite(rusqlite::Connection),
     Postgres(sqlx::PgConnection),
-}
-
-macro_rules! write_rows {
-    ($conn:expr, $room_sql:expr, $participant_sql:expr, $updates:expr) => {{
-        let mut txn = $conn.begin().await?;
-        for update in $updates {
-            let row = &update.room;
-            let room = update.state.room_sid.as_str();
-            sqlx::query($room_sql)
-                .bind(mix::ACCOUNT_SID)
-                .bind(room)
-                .bind(row.create_time_secs)
-                .bind(row.room_name.as_deref())
-                .bind(row.room_type)
-                .bind(row.codecs)
-                .bind(row.revisit_at.map(|m| m.0))
-                .bind(&update.state_json)
-                .bind(&row.json.0)
-                .execute(&mut *txn)
-                .await?;
-            for participant in &update.participants {
-                sqlx::query($participant_sql)
-                    .bind(mix::ACCOUNT_SID)
-                    .bind(room)
-                    .bind(&participant.participant_sid)
-                    .bind(participant.join_time_secs)
-                    .bind(&participant.json.0)
-                    .execute(&mut *txn)
-                    .await?;
-            }
-        }
-        txn.commit().await?;
-    }};
 }
 
 impl Sink {
     async fn open(url: &str) -> anyhow::Result<Sink> {
         if url.starts_with("sqlite:") {
-            let mut conn = sqlx::SqliteConnection::connect(url).await?;
-            conn.execute("PRAGMA synchronous = OFF; PRAGMA cache_size = -400000").await?;
+            let conn = rusqlite::Connection::open(roomlog_store_sqlite::database_path(url)?)?;
+            // Durability off for the load, a large cache; `finish` checkpoints.
+            conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -400000; PRAGMA foreign_keys = ON")?;
             Ok(Sink::Sqlite(conn))
         } else {
             let mut conn = sqlx::PgConnection::connect(url).await?;
@@ -214,20 +183,16 @@ impl Sink {
 
     async fn write(&mut self, updates: &[RoomUpdate]) -> anyhow::Result<()> {
         match self {
-            Sink::Sqlite(conn) => write_rows!(conn, statements::UPSERT_ROOM, statements::UPSERT_PARTICIPANT, updates),
-            Sink::Postgres(conn) => {
-                let (room_sql, participant_sql) =
-                    (numbered(statements::UPSERT_ROOM), numbered(statements::UPSERT_PARTICIPANT));
-                write_rows!(conn, room_sql.as_str(), participant_sql.as_str(), updates)
-            }
+            Sink::Sqlite(conn) => write_sqlite(conn, updates)?,
+            Sink::Postgres(conn) => write_postgres(conn, updates).await?,
         }
         Ok(())
     }
 
     async fn finish(self) -> anyhow::Result<()> {
         match self {
-            Sink::Sqlite(mut conn) => {
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+            Sink::Sqlite(conn) => {
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             }
             Sink::Postgres(mut conn) => {
                 conn.execute("VACUUM ANALYZE rooms").await?;
@@ -237,13 +202,77 @@ impl Sink {
     }
 }
 
+fn write_sqlite(conn: &mut rusqlite::Connection, updates: &[RoomUpdate]) -> rusqlite::Result<()> {
+    let txn = conn.transaction()?;
+    {
+        let mut rooms = txn.prepare_cached(statements::UPSERT_ROOM)?;
+        let mut participants = txn.prepare_cached(statements::UPSERT_PARTICIPANT)?;
+        for update in updates {
+            let row = &update.room;
+            let room = update.state.room_sid.as_str();
+            rooms.execute(rusqlite::params![
+                mix::ACCOUNT_SID,
+                room,
+                row.create_time_secs,
+                row.room_name.as_deref(),
+                row.room_type,
+                row.codecs,
+                row.revisit_at.map(|m| m.0),
+                update.state_json,
+                row.json.0
+            ])?;
+            for participant in &update.participants {
+                participants.execute(rusqlite::params![
+                    mix::ACCOUNT_SID,
+                    room,
+                    participant.participant_sid,
+                    participant.join_time_secs,
+                    participant.json.0
+                ])?;
+            }
+        }
+    }
+    txn.commit()
+}
+
+async fn write_postgres(conn: &mut sqlx::PgConnection, updates: &[RoomUpdate]) -> Result<(), sqlx::Error> {
+    let (room_sql, participant_sql) = (numbered(statements::UPSERT_ROOM), numbered(statements::UPSERT_PARTICIPANT));
+    let mut txn = conn.begin().await?;
+    for update in updates {
+        let row = &update.room;
+        let room = update.state.room_sid.as_str();
+        sqlx::query(&room_sql)
+            .bind(mix::ACCOUNT_SID)
+            .bind(room)
+            .bind(row.create_time_secs)
+            .bind(row.room_name.as_deref())
+            .bind(row.room_type)
+            .bind(row.codecs)
+            .bind(row.revisit_at.map(|m| m.0))
+            .bind(&update.state_json)
+            .bind(&row.json.0)
+            .execute(&mut *txn)
+            .await?;
+        for participant in &update.participants {
+            sqlx::query(&participant_sql)
+                .bind(mix::ACCOUNT_SID)
+                .bind(room)
+                .bind(&participant.participant_sid)
+                .bind(participant.join_time_secs)
+                .bind(&participant.json.0)
+                .execute(&mut *txn)
+                .await?;
+        }
+    }
+    txn.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::Row;
 
-    async fn dump(url: &str) -> Vec<String> {
-        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+    fn dump(url: &str) -> Vec<String> {
+        let conn = rusqlite::Connection::open(roomlog_store_sqlite::database_path(url).unwrap()).unwrap();
         let mut out = Vec::new();
         for sql in [
             "SELECT account_sid, room_sid, create_time, room_name, room_type, codecs, revisit_ms, state, summary
@@ -251,17 +280,13 @@ mod tests {
             "SELECT account_sid, room_sid, participant_sid, join_time, '', '', '', summary, ''
              FROM participants ORDER BY account_sid, room_sid, participant_sid",
         ] {
-            for row in sqlx::query(sql).fetch_all(&mut conn).await.unwrap() {
-                let cells: Vec<String> = (0..9)
-                    .map(|i| {
-                        row.try_get::<Option<String>, _>(i)
-                            .map(|v| format!("{v:?}"))
-                            .or_else(|_| row.try_get::<Option<i64>, _>(i).map(|v| format!("{v:?}")))
-                            .unwrap()
-                    })
-                    .collect();
-                out.push(cells.join("|"));
-            }
+            let mut statement = conn.prepare(sql).unwrap();
+            let rows = statement
+                .query_map([], |row| {
+                    (0..9).map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
+                })
+                .unwrap();
+            out.extend(rows.map(|cells: rusqlite::Result<Vec<String>>| cells.unwrap().join("|")));
         }
         out
     }
@@ -276,7 +301,7 @@ mod tests {
         ingest(open(&ingested).await.unwrap(), rooms, 5_000, now).await.unwrap();
         open(&bulked).await.unwrap();
         bulk(&bulked, rooms, now, false).await.unwrap();
-        let (a, b) = (dump(&ingested).await, dump(&bulked).await);
+        let (a, b) = (dump(&ingested), dump(&bulked));
         assert!(a.len() > rooms as usize, "rooms and participants were written");
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {

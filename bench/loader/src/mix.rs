@@ -1,5 +1,5 @@
 //! The realistic mix of rooms the benchmark loads: deterministic from a seed, spread over 90
-//! days, as the JSON events (BEHAVIOUR §4.2) a media server would send for each room.
+//! days, as the JSON events (docs/behaviour.md §4.2) a media server would send for each room.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

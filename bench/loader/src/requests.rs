@@ -1,4 +1,4 @@
-//! The write cases' inputs: signed status callbacks (BEHAVIOUR §4.1) and a JSON batch template
+//! The write cases' inputs: signed status callbacks (docs/behaviour.md §4.1) and a JSON batch template
 //! for wrk, and the naive baseline that commits one transaction per event.
 
 use std::io::Write;
@@ -123,13 +123,11 @@ pub struct NaiveArgs {
 /// the same statements and fold as `Store::append` (`roomlog_store_sqlite::baseline`): what a
 /// server without group commit does per request, without the HTTP in front.
 pub async fn naive(args: NaiveArgs) -> anyhow::Result<()> {
-    let path = args
-        .database_url
-        .strip_prefix("sqlite://")
-        .ok_or_else(|| anyhow::anyhow!("the naive baseline is SQLite's (sqlite://PATH)"))?;
+    anyhow::ensure!(args.database_url.starts_with("sqlite:"), "the naive baseline is SQLite's (sqlite://PATH)");
+    let path = roomlog_store_sqlite::database_path(&args.database_url)?;
     let store = load::open(&args.database_url).await?;
     store.upsert_account(&load::account()).await?;
-    let mut baseline = roomlog_store_sqlite::baseline::OneTransactionPerEvent::open(std::path::Path::new(path))?;
+    let mut baseline = roomlog_store_sqlite::baseline::OneTransactionPerEvent::open(&path)?;
     let account: AccountSid = mix::ACCOUNT_SID.parse()?;
     let settings = load::settings();
     let deadline = Instant::now() + Duration::from_secs(args.seconds);

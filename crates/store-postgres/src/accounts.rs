@@ -1,23 +1,17 @@
-//! Accounts and API keys in PostgreSQL.
+//! Accounts and API keys in PostgreSQL: the shared statements and row mapping
+//! (`roomlog_store_sql::accounts`) over sqlx.
 
 use roomlog_core::account::{Account, ApiKey};
 use roomlog_core::{AccountSid, ApiKeySid, Millis, StoreError};
-use roomlog_store_sql::{numbered, statements};
+use roomlog_store_sql::accounts::{statements, AccountRow, ApiKeyRow};
+use roomlog_store_sql::numbered;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
 use crate::store_error;
 
-fn parse<T: std::str::FromStr>(text: String) -> Result<T, StoreError>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    text.parse().map_err(|e| StoreError::Other(Box::new(e)))
-}
-
 pub async fn insert(pool: &PgPool, account: &Account, replace_token: bool) -> Result<(), StoreError> {
-    let sql = numbered(if replace_token { statements::UPSERT_ACCOUNT } else { statements::INSERT_ACCOUNT });
-    sqlx::query(&sql)
+    sqlx::query(&numbered(statements::insert_account(replace_token)))
         .bind(account.sid.as_str())
         .bind(&account.auth_token)
         .bind(&account.friendly_name)
@@ -30,12 +24,13 @@ pub async fn insert(pool: &PgPool, account: &Account, replace_token: bool) -> Re
 }
 
 fn account(row: PgRow) -> Result<Account, StoreError> {
-    Ok(Account {
-        sid: parse(row.get("sid"))?,
-        auth_token: row.get("auth_token"),
-        friendly_name: row.get("friendly_name"),
-        verify_callbacks: row.get("verify_callbacks"),
-    })
+    let row = AccountRow {
+        sid: row.try_get(0).map_err(store_error)?,
+        auth_token: row.try_get(1).map_err(store_error)?,
+        friendly_name: row.try_get(2).map_err(store_error)?,
+        verify_callbacks: row.try_get(3).map_err(store_error)?,
+    };
+    row.try_into()
 }
 
 pub async fn find(pool: &PgPool, sid: Option<&AccountSid>) -> Result<Vec<Account>, StoreError> {
@@ -79,12 +74,13 @@ pub async fn find_key(pool: &PgPool, sid: &ApiKeySid) -> Result<Option<ApiKey>, 
         .await
         .map_err(store_error)?;
     row.map(|row| {
-        Ok(ApiKey {
-            sid: parse(row.get("sid"))?,
-            account_sid: parse(row.get("account_sid"))?,
-            friendly_name: row.get("friendly_name"),
-            secret_hash: row.get("secret_hash"),
-        })
+        let row = ApiKeyRow {
+            sid: row.try_get(0).map_err(store_error)?,
+            account_sid: row.try_get(1).map_err(store_error)?,
+            friendly_name: row.try_get(2).map_err(store_error)?,
+            secret_hash: row.try_get(3).map_err(store_error)?,
+        };
+        row.try_into()
     })
     .transpose()
 }

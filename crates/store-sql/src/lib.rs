@@ -1,8 +1,10 @@
 //! What the SQL backends share, written once: the list queries (built with `?` placeholders and
 //! renumbered for PostgreSQL), the write statements, and the ingest, revisit and rebuild
-//! algorithms over a backend's transaction (`WriteTx`). Backends keep only their I/O.
+//! algorithms over a backend's transaction (`WriteTx`), the accounts' statements and row mapping.
+//! Backends keep only their I/O.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod import;
 mod queries;
 mod writes;
@@ -35,18 +37,6 @@ pub mod statements {
     pub const ROOM: &str = "SELECT summary FROM rooms WHERE account_sid = ? AND room_sid = ?";
     pub const PARTICIPANT: &str =
         "SELECT summary FROM participants WHERE account_sid = ? AND room_sid = ? AND participant_sid = ?";
-    pub const INSERT_ACCOUNT: &str =
-        "INSERT INTO accounts (sid, auth_token, friendly_name, verify_callbacks, created_ms) VALUES (?, ?, ?, ?, ?)";
-    pub const UPSERT_ACCOUNT: &str =
-        "INSERT INTO accounts (sid, auth_token, friendly_name, verify_callbacks, created_ms) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (sid) DO UPDATE SET auth_token = excluded.auth_token";
-    pub const ACCOUNT: &str = "SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts WHERE sid = ?";
-    pub const ACCOUNTS: &str =
-        "SELECT sid, auth_token, friendly_name, verify_callbacks FROM accounts ORDER BY created_ms, sid";
-    pub const SET_VERIFY_CALLBACKS: &str = "UPDATE accounts SET verify_callbacks = ? WHERE sid = ?";
-    pub const INSERT_API_KEY: &str =
-        "INSERT INTO api_keys (sid, account_sid, friendly_name, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)";
-    pub const API_KEY: &str = "SELECT sid, account_sid, friendly_name, secret_hash FROM api_keys WHERE sid = ?";
     /// Retention: a room created before the cut-off (whole seconds) goes with its participants
     /// and events; run in this order, in one transaction.
     pub const PURGE: [&str; 3] = [

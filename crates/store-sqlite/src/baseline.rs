@@ -1,14 +1,15 @@
-//! The write benchmark's baseline (issue 5, `roomlog-bench-loader naive`): what a server without
-//! group commit would do per event, on the same schema with the same durability. Each event is
-//! stored and folded by the same statements and algorithm as `Store::append`, in a transaction of
-//! its own committed with `synchronous = FULL` on the calling thread, before the next one starts.
+//! The write benchmark's baseline (`roomlog-bench-loader naive`, behind the `testing` feature):
+//! what a server without group commit would do per event, on the same schema with the same
+//! durability. Each event is stored and folded by the same statements and algorithm as
+//! `Store::append`, in a transaction of its own committed with `synchronous = FULL`
+//! (`connection::Role::Baseline`) on the calling thread, before the next one starts.
 
 use std::path::Path;
 
 use roomlog_core::{AccountEvent, AppendOutcome, FoldSettings, Millis, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::connection::{driver_error, open};
+use crate::connection::{driver_error, open, Role};
 use crate::transaction::{complete, WriterTx};
 
 pub struct OneTransactionPerEvent {
@@ -18,9 +19,7 @@ pub struct OneTransactionPerEvent {
 impl OneTransactionPerEvent {
     /// On a database `SqliteStore` has created and migrated.
     pub fn open(path: &Path) -> Result<OneTransactionPerEvent, StoreError> {
-        let connection = open(path, false)?;
-        connection.execute_batch("PRAGMA synchronous = FULL").map_err(driver_error)?;
-        Ok(OneTransactionPerEvent { connection })
+        Ok(OneTransactionPerEvent { connection: open(path, Role::Baseline)? })
     }
 
     pub fn append(

@@ -1,22 +1,22 @@
-//! The embedded default store: one SQLite file in WAL mode, migrations embedded in the binary.
-//! One writer thread serialises the data writes (SQLite allows one writer anyway), and appends
-//! that arrive together share one commit (`writer`); the list and fetch queries run in parallel
-//! on read-only connections (`readers`). Both use rusqlite with statements prepared once (see
-//! `connection`); migrations, accounts and API keys, rare and not on any hot path, go through
-//! sqlx pools.
+//! The embedded default store: one SQLite file in WAL mode, migrations embedded in the binary
+//! (`migrations`), one driver (rusqlite). One writer thread serialises every write (SQLite
+//! allows one writer anyway), and appends that arrive together share one commit (`writer`); the
+//! list and fetch queries run in parallel on read-only connections (`readers`). Every connection
+//! and its settings come from `connection`.
 #![forbid(unsafe_code)]
 
 mod accounts;
+#[cfg(any(test, feature = "testing"))]
 pub mod baseline;
 mod connection;
 mod marker;
+mod migrations;
 mod readers;
 mod transaction;
 mod writer;
 mod writes;
 
-use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey};
@@ -25,78 +25,38 @@ use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
     ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use crate::connection::path_of as database_path;
+use crate::connection::Role;
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    sqlx_writer: SqlitePool,
-    sqlx_reader: SqlitePool,
     writer: writer::Writer,
-    readers: std::sync::Arc<readers::Readers>,
-    marker: std::sync::Arc<marker::ChangeMarker>,
-}
-
-/// Maps the driver's errors once (STYLE habit 4): constraint violations are conflicts, a busy
-/// or unreachable file is unavailable, everything else is opaque.
-pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
-            StoreError::Conflict(db.message().to_owned())
-        }
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            StoreError::Unavailable(error.to_string())
-        }
-        _ => StoreError::Other(Box::new(error)),
-    }
+    readers: Arc<readers::Readers>,
+    marker: Arc<marker::ChangeMarker>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database named by a `sqlite://` URL.
+    /// Opens (creating if needed) the database named by a `sqlite://PATH` or `sqlite:PATH` URL,
+    /// with up to `readers` read-only connections beside the writer's.
     pub async fn open(url: &str, readers: u32) -> Result<SqliteStore, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Other(Box::new(e)))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before the event is acknowledged (BEHAVIOUR §4.3).
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            .pragma("cache_size", "-16000")
-            // Checkpoint every ~40 MB of WAL rather than ~4 MB: pages that many commits touch
-            // (index tails, busy rooms) are copied into the database once, not after each.
-            .pragma("wal_autocheckpoint", "10000");
-        let marker = std::sync::Arc::new(marker::ChangeMarker::new(options.get_filename()));
-        let path = options.get_filename().to_owned();
-        let sqlx_writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(store_error)?;
-        let sqlx_reader = SqlitePoolOptions::new()
-            .max_connections(2)
-            // Readers lean on the OS page cache rather than on a large cache each (RSS).
-            .connect_with(options.read_only(true).pragma("cache_size", "-2000"))
-            .await
-            .map_err(store_error)?;
-        let writer = writer::Writer::start(connection::open(&path, false)?, &path)?;
-        let readers = std::sync::Arc::new(readers::Readers::new(path, readers));
-        Ok(SqliteStore { sqlx_writer, sqlx_reader, writer, readers, marker })
+        let path = connection::path_of(url)?;
+        let writer = writer::Writer::start(connection::open(&path, Role::Writer)?, &path)?;
+        let marker = Arc::new(marker::ChangeMarker::new(&path));
+        let readers = Arc::new(readers::Readers::new(path, readers));
+        Ok(SqliteStore { writer, readers, marker })
     }
 
     /// Applies the embedded migrations and creates the page-token key on first use.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations").run(&self.sqlx_writer).await.map_err(|e| StoreError::Other(Box::new(e)))?;
-        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES ('token_key', randomblob(32))")
-            .execute(&self.sqlx_writer)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        self.writer.with_connection(|connection| migrations::run(connection, migrations::MIGRATIONS)).await
     }
 
+    /// Waits for the writes queued before it to reach the disk, then closes the idle reader
+    /// connections. The writer's connection closes when the last handle to the store is dropped.
     pub async fn close(&self) {
-        self.sqlx_reader.close().await;
-        self.sqlx_writer.close().await;
+        let _ = self.writer.with_connection(|_| Ok(())).await;
+        self.readers.close_idle();
     }
 }
 
@@ -115,25 +75,25 @@ impl Store for SqliteStore {
     }
 
     async fn insert_account(&self, account: &Account) -> Result<(), StoreError> {
-        accounts::insert(&self.sqlx_writer, account, false).await
+        accounts::insert(&self.writer, account, false).await
     }
     async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
-        accounts::insert(&self.sqlx_writer, account, true).await
+        accounts::insert(&self.writer, account, true).await
     }
     async fn account(&self, sid: &AccountSid) -> Result<Option<Account>, StoreError> {
-        accounts::find(&self.sqlx_reader, Some(sid)).await.map(|mut found| found.pop())
+        accounts::find(&self.readers, Some(sid)).await.map(|mut found| found.pop())
     }
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        accounts::find(&self.sqlx_reader, None).await
+        accounts::find(&self.readers, None).await
     }
     async fn set_verify_callbacks(&self, sid: &AccountSid, verify: bool) -> Result<(), StoreError> {
-        accounts::set_verify_callbacks(&self.sqlx_writer, sid, verify).await
+        accounts::set_verify_callbacks(&self.writer, sid, verify).await
     }
     async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        accounts::insert_key(&self.sqlx_writer, key).await
+        accounts::insert_key(&self.writer, key).await
     }
     async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError> {
-        accounts::find_key(&self.sqlx_reader, sid).await
+        accounts::find_key(&self.readers, sid).await
     }
 
     async fn append(

@@ -15,7 +15,7 @@ use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OptionalExtension, ToSql};
 use tokio::sync::Semaphore;
 
-use crate::connection::{driver_error, open};
+use crate::connection::{driver_error, open, Role};
 
 pub struct Readers {
     path: PathBuf,
@@ -40,16 +40,22 @@ impl Readers {
         Readers { path, idle: Mutex::new(Vec::new()), permits: Semaphore::new(size.max(1) as usize) }
     }
 
-    async fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// Runs `read` on an idle connection (or a new one), waiting while every one is busy.
+    pub async fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let _permit = self.permits.acquire().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
         let connection = match idle {
             Some(connection) => connection,
-            None => open(&self.path, true)?,
+            None => open(&self.path, Role::Reader)?,
         };
         let result = read(&connection);
         self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
         result
+    }
+
+    /// Closes the idle connections; the next query opens a fresh one.
+    pub fn close_idle(&self) {
+        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 
     async fn rows(&self, query: Query) -> Result<Vec<Row>, StoreError> {

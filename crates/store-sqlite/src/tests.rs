@@ -12,35 +12,50 @@ async fn fresh() -> (SqliteStore, tempfile::TempDir) {
 
 roomlog_core::store_contract_tests!(fresh());
 
+/// A read-only connection of the store's own kind, for looking at the file directly.
+fn look(dir: &tempfile::TempDir) -> rusqlite::Connection {
+    crate::connection::open(&dir.path().join("roomlog.db"), crate::connection::Role::Reader).expect("a reader")
+}
+
+/// SQLite's plan for `sql`: the detail column of each step.
+fn plan(connection: &rusqlite::Connection, sql: &str, args: &[roomlog_store_sql::Arg]) -> Vec<String> {
+    let args = args.iter().map(|arg| match arg {
+        roomlog_store_sql::Arg::Int(v) => rusqlite::types::Value::Integer(*v),
+        roomlog_store_sql::Arg::Text(v) => rusqlite::types::Value::Text(v.clone()),
+    });
+    let mut statement = connection.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    statement.query_map(rusqlite::params_from_iter(args), |row| row.get(3)).unwrap().map(Result::unwrap).collect()
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_the_file_is_in_wal_mode() {
-    let (store, _dir) = fresh().await;
+    let (store, dir) = fresh().await;
     store.migrate().await.expect("second migrate");
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&store.sqlx_writer).await.unwrap();
+    let mode: String = look(&dir).query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
 
 #[tokio::test]
 async fn the_list_query_walks_the_time_index_without_sorting() {
-    let (store, _dir) = fresh().await;
-    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-        "EXPLAIN QUERY PLAN SELECT create_time, room_sid, summary FROM rooms WHERE account_sid = ?
+    let (_store, dir) = fresh().await;
+    let details = plan(
+        &look(&dir),
+        "SELECT create_time, room_sid, summary FROM rooms WHERE account_sid = ?
          AND (create_time, room_sid) < (?, ?) ORDER BY create_time DESC, room_sid DESC LIMIT 51",
-    )
-    .bind("AC")
-    .bind(0)
-    .bind("RM")
-    .fetch_all(&store.sqlx_reader)
-    .await
-    .unwrap();
-    let details: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+        &[
+            roomlog_store_sql::Arg::Text("AC".into()),
+            roomlog_store_sql::Arg::Int(0),
+            roomlog_store_sql::Arg::Text("RM".into()),
+        ],
+    );
     assert!(details.iter().any(|d| d.contains("rooms_by_time")), "{details:?}");
     assert!(!details.iter().any(|d| d.contains("TEMP B-TREE")), "no sort step: {details:?}");
 }
 
 #[tokio::test]
 async fn filtered_lists_walk_the_narrowest_index_without_sorting() {
-    let (store, _dir) = fresh().await;
+    let (_store, dir) = fresh().await;
+    let connection = look(&dir);
     let account: roomlog_core::AccountSid = "AC00000000000000000000000000000001".parse().unwrap();
     let request = roomlog_core::PageRequest { size: 50, page: 0, cursor: None, offset: 0, cutoff: None };
     for (query, index) in [
@@ -51,18 +66,7 @@ async fn filtered_lists_walk_the_narrowest_index_without_sorting() {
     ] {
         let (filter, _) = roomlog_core::query::parse_room_list(query.clone()).unwrap();
         let built = roomlog_store_sql::list_rooms(&account, &filter, &request);
-        let plan = format!("EXPLAIN QUERY PLAN {}", built.sql);
-        let rows = built
-            .args
-            .iter()
-            .fold(sqlx::query_as::<_, (i64, i64, i64, String)>(&plan), |q, arg| match arg {
-                roomlog_store_sql::Arg::Int(v) => q.bind(*v),
-                roomlog_store_sql::Arg::Text(v) => q.bind(v.clone()),
-            })
-            .fetch_all(&store.sqlx_reader)
-            .await
-            .unwrap();
-        let details: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+        let details = plan(&connection, &built.sql, &built.args);
         assert!(details.iter().any(|d| d.contains(index)), "{query:?}: {details:?}");
         assert!(!details.iter().any(|d| d.contains("TEMP B-TREE")), "{query:?}: no sort step: {details:?}");
     }
@@ -71,33 +75,32 @@ async fn filtered_lists_walk_the_narrowest_index_without_sorting() {
 #[tokio::test]
 async fn events_stored_before_the_append_only_log_survive_its_migration() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("roomlog.db").display());
+    let path = dir.path().join("roomlog.db");
     // The database as 0003 left it, with an event in the old `WITHOUT ROWID` table.
-    let earlier = dir.path().join("migrations");
-    std::fs::create_dir(&earlier).unwrap();
-    for name in ["0001_create_tables.sql", "0002_add_imports.sql", "0003_add_codec_indexes.sql"] {
-        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(name);
-        std::fs::copy(source, earlier.join(name)).unwrap();
-    }
-    let store = SqliteStore::open(&url, 1).await.expect("open");
-    sqlx::migrate::Migrator::new(earlier.as_path()).await.unwrap().run(&store.sqlx_writer).await.unwrap();
+    let mut earlier = crate::connection::open(&path, crate::connection::Role::Writer).unwrap();
+    crate::migrations::run(&mut earlier, &crate::migrations::MIGRATIONS[..3]).unwrap();
     let raw = r#"{"event":"room-created","room_sid":"RM00000000000000000000000000000001","timestamp":"2025-10-27T18:00:00Z"}"#;
     let event: roomlog_core::RoomEvent = serde_json::from_str(raw).unwrap();
     let account: roomlog_core::AccountSid = "AC00000000000000000000000000000001".parse().unwrap();
     let stored = roomlog_core::AccountEvent::new(account.clone(), None, event, "json", raw.to_owned());
-    sqlx::query("INSERT INTO events VALUES (?, ?, ?, 0, 'room-created', 'json', ?, ?, 0)")
-        .bind(account.as_str())
-        .bind(&stored.event_id)
-        .bind(stored.event.room_sid.as_str())
-        .bind(serde_json::to_string(&stored.event).unwrap())
-        .bind(raw)
-        .execute(&store.sqlx_writer)
-        .await
+    earlier
+        .execute(
+            "INSERT INTO events VALUES (?, ?, ?, 0, 'room-created', 'json', ?, ?, 0)",
+            rusqlite::params![
+                account.as_str(),
+                stored.event_id,
+                stored.event.room_sid.as_str(),
+                serde_json::to_string(&stored.event).unwrap(),
+                raw
+            ],
+        )
         .unwrap();
+    drop(earlier);
 
+    let store = SqliteStore::open(&format!("sqlite://{}", path.display()), 1).await.expect("open");
     store.migrate().await.expect("migrate to the append-only log");
     let kept: (String, String) =
-        sqlx::query_as("SELECT event_id, raw FROM events").fetch_one(&store.sqlx_reader).await.unwrap();
+        look(&dir).query_row("SELECT event_id, raw FROM events", [], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
     assert_eq!(kept, (stored.event_id.clone(), raw.to_owned()));
     let settings = roomlog_core::FoldSettings::default();
     let again = roomlog_core::Store::append(&store, &[stored], &settings, roomlog_core::Millis(0)).await.unwrap();

@@ -2,7 +2,7 @@
 //! through (SQLite allows one writer anyway), with group commit. The appends waiting at the same
 //! moment go into one transaction, so many callers share one commit (one WAL sync) instead of
 //! queueing for a commit each; each caller hears back only after the transaction holding its
-//! events has committed and reached the disk (BEHAVIOUR §4.3: acknowledged means durable), and
+//! events has committed and reached the disk (docs/behaviour.md §4.3: acknowledged means durable), and
 //! one caller's failure never takes the others' events with it.
 //!
 //! Commits do not wait for the disk themselves (`synchronous = NORMAL`, see `connection`): the
@@ -111,9 +111,18 @@ impl Writer {
         &self,
         work: impl FnOnce(&mut WriterTx<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.with_connection(move |connection| in_transaction(connection, work)).await
+    }
+
+    /// Runs `work` on the writer's connection, between two other jobs, for work that manages
+    /// its own transactions (the migrations); returns once what it committed is on disk.
+    pub async fn with_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
         let job = Job::Run(Box::new(move |connection: &mut Connection, wal: &Path| {
-            let _ = reply.send(in_transaction(connection, work).and_then(|output| sync(wal).map(|()| output)));
+            let _ = reply.send(work(connection).and_then(|output| sync(wal).map(|()| output)));
         }));
         self.jobs.send(job).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -291,7 +300,10 @@ mod tests {
         let now = Millis(1_761_600_000_000);
         // Room 0 holds a state the fold cannot read: appending to it fails, and only that call.
         store.append(&[created(&account, 0)], &settings, now).await.unwrap();
-        sqlx::query("UPDATE rooms SET state = 'not json'").execute(&store.sqlx_writer).await.unwrap();
+        let unreadable = |tx: &mut crate::transaction::WriterTx<'_>| {
+            tx.0.execute("UPDATE rooms SET state = 'not json'", []).map_err(crate::connection::driver_error)
+        };
+        store.writer.transact(unreadable).await.unwrap();
 
         let calls: Vec<_> = (0..200)
             .map(|i| {
@@ -310,10 +322,9 @@ mod tests {
                 assert_eq!(outcome.unwrap().accepted, 1, "call {i}");
             }
         }
-        let events: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&store.sqlx_reader).await.unwrap();
+        let events: i64 = store.readers.value("SELECT count(*) FROM events", &[]).await.unwrap().unwrap();
         assert_eq!(events, 1 + 198, "every acknowledged event is stored, the failed calls' are not");
-        let rooms: i64 = sqlx::query_scalar("SELECT count(*) FROM rooms").fetch_one(&store.sqlx_reader).await.unwrap();
+        let rooms: i64 = store.readers.value("SELECT count(*) FROM rooms", &[]).await.unwrap().unwrap();
         assert_eq!(rooms, 100);
     }
 
