@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::admin::{AccountsCommand, KeysCommand, RebuildArgs};
+use crate::commands::admin::{AccountsCommand, KeysCommand, LiveKitCommand, RebuildArgs};
 use crate::commands::{demo::DemoArgs, export::ExportArgs, import::ImportArgs, read};
 use crate::settings::{DatabaseArgs, ServeArgs};
 
@@ -26,6 +26,12 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Manage the LiveKit API keys whose signed webhooks an account accepts.
+    #[command(name = "livekit")]
+    LiveKit {
+        #[command(subcommand)]
+        command: LiveKitCommand,
     },
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),

@@ -16,6 +16,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(*args).await,
         Command::Accounts { command } => admin::accounts(command).await,
         Command::Keys { command } => admin::keys(command).await,
+        Command::LiveKit { command } => admin::livekit(command).await,
         Command::Migrate(database) => admin::migrate(database).await,
         Command::Rebuild(args) => admin::rebuild(args).await,
         Command::Rooms { command } => read::rooms(command).await,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 use roomlog_core::FoldSettings;
-use roomlog_server::config::{DatabaseConfig, SeedAccount, ServerConfig};
+use roomlog_server::config::{DatabaseConfig, SeedAccount, SeedLiveKitKey, ServerConfig};
 
 /// A duration as operators write it: `0`, `90s`, `5m`, `24h`, `7d`, or bare seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +108,12 @@ pub struct ServeArgs {
     pub account_sid: Option<String>,
     #[arg(long, env = "ROOMLOG_AUTH_TOKEN", hide = true)]
     pub auth_token: Option<String>,
+    /// With ROOMLOG_LIVEKIT_API_SECRET: make sure this LiveKit key exists for the account of
+    /// ROOMLOG_ACCOUNT_SID (else the only account).
+    #[arg(long, env = "ROOMLOG_LIVEKIT_API_KEY", hide = true)]
+    pub livekit_api_key: Option<String>,
+    #[arg(long, env = "ROOMLOG_LIVEKIT_API_SECRET", hide = true)]
+    pub livekit_api_secret: Option<String>,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -123,6 +129,8 @@ impl fmt::Debug for ServeArgs {
             .field("response_cache_mb", &self.response_cache_mb)
             .field("account_sid", &self.account_sid)
             .field("auth_token", &self.auth_token.as_ref().map(|_| "[redacted]"))
+            .field("livekit_api_key", &self.livekit_api_key)
+            .field("livekit_api_secret", &self.livekit_api_secret.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -135,6 +143,13 @@ impl ServeArgs {
             (None, None) => None,
             _ => return Err("ROOMLOG_ACCOUNT_SID and ROOMLOG_AUTH_TOKEN must be set together".into()),
         };
+        let seed_livekit_key = match (&self.livekit_api_key, &self.livekit_api_secret) {
+            (Some(api_key), Some(api_secret)) => {
+                Some(SeedLiveKitKey { api_key: api_key.clone(), api_secret: api_secret.clone() })
+            }
+            (None, None) => None,
+            _ => return Err("ROOMLOG_LIVEKIT_API_KEY and ROOMLOG_LIVEKIT_API_SECRET must be set together".into()),
+        };
         let config = ServerConfig {
             listen: self.listen,
             database: self.database.config(),
@@ -145,6 +160,7 @@ impl ServeArgs {
             retention_ms: self.retention.millis(),
             response_cache_bytes: self.response_cache_mb.saturating_mul(1 << 20),
             seed_account,
+            seed_livekit_key,
         };
         config.validate()?;
         Ok(config)

@@ -83,6 +83,25 @@ impl ApiKey {
     }
 }
 
+/// A LiveKit API key whose signed webhooks its account accepts (docs/behaviour.md §4.4). The secret
+/// is kept as given (it is the HMAC key of every webhook token) and never shown again.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LiveKitKey {
+    pub api_key: String,
+    pub account_sid: AccountSid,
+    pub api_secret: String,
+}
+
+impl fmt::Debug for LiveKitKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveKitKey")
+            .field("api_key", &self.api_key)
+            .field("account_sid", &self.account_sid)
+            .field("api_secret", &"[redacted]")
+            .finish()
+    }
+}
+
 /// Secrets are 190 bits of randomness, so one SHA-256 suffices (no password stretching needed).
 pub fn hash_secret(secret: &str) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(secret.as_bytes())))

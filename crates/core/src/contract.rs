@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::account::{Account, ApiKey};
+use crate::account::{Account, ApiKey, LiveKitKey};
 use crate::event::{AccountEvent, RoomEvent};
 use crate::fold::FoldSettings;
 use crate::page::{Cursor, Direction, PageRequest, Row};
@@ -69,6 +69,48 @@ pub async fn accounts_and_keys_round_trip(store: &dyn Store) {
     assert_eq!(found.account_sid, account.sid);
     assert!(store.account(&AccountSid::generate()).await.unwrap().is_none());
     assert_eq!(store.token_secret().await.unwrap(), store.token_secret().await.unwrap());
+}
+
+pub async fn livekit_keys_belong_to_one_account_and_can_be_replaced_or_removed(store: &dyn Store) {
+    let first = new_account(store).await;
+    let second = new_account(store).await;
+    let key = LiveKitKey { api_key: "APIcontract".into(), account_sid: first.clone(), api_secret: "s1".into() };
+    store.put_livekit_key(&key, false).await.unwrap();
+    let moved = LiveKitKey { account_sid: second.clone(), api_secret: "s2".into(), ..key.clone() };
+    assert!(
+        matches!(store.put_livekit_key(&moved, false).await, Err(StoreError::Conflict(_))),
+        "add never moves a key"
+    );
+    assert_eq!(store.livekit_key("APIcontract").await.unwrap(), Some(key.clone()));
+    store.put_livekit_key(&moved, true).await.unwrap();
+    assert_eq!(store.livekit_key("APIcontract").await.unwrap(), Some(moved.clone()));
+    assert!(store.livekit_keys().await.unwrap().contains(&moved));
+    assert!(store.remove_livekit_key("APIcontract").await.unwrap());
+    assert!(!store.remove_livekit_key("APIcontract").await.unwrap());
+    assert_eq!(store.livekit_key("APIcontract").await.unwrap(), None);
+    let orphan =
+        LiveKitKey { api_key: "APIorphan".into(), account_sid: AccountSid::generate(), api_secret: "s".into() };
+    assert!(store.put_livekit_key(&orphan, false).await.is_err(), "a key needs an existing account");
+}
+
+pub async fn a_rooms_raw_events_are_read_back_in_time_order(store: &dyn Store) {
+    let account = new_account(store).await;
+    let room = RoomSid::from_seed(b"raw events");
+    let events: Vec<AccountEvent> = room_events(&room, 0, "group", "VP8")
+        .into_iter()
+        .rev()
+        .enumerate()
+        .map(|(i, e)| AccountEvent::new(account.clone(), None, e, "livekit", format!("{{\"n\":{i}}}")))
+        .collect();
+    store.append(&events, &FoldSettings::default(), Millis(T0)).await.unwrap();
+    let raw = store.room_events(&account, &room, 10).await.unwrap();
+    let kinds: Vec<&str> = raw.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["room-created", "participant-connected", "track-added"]);
+    assert!(raw.iter().all(|e| e.source == "livekit"));
+    assert_eq!(raw[0].raw, "{\"n\":2}", "the record as the source sent it");
+    assert_eq!(raw[0].timestamp, Millis(T0));
+    assert_eq!(store.room_events(&account, &room, 2).await.unwrap().len(), 2);
+    assert!(store.room_events(&AccountSid::generate(), &room, 10).await.unwrap().is_empty(), "isolated by account");
 }
 
 pub async fn appending_counts_new_events_and_repeats(store: &dyn Store) {
@@ -351,6 +393,8 @@ macro_rules! store_contract_tests {
     ($make:expr) => {
         $crate::store_contract_tests!(@cases $make;
             accounts_and_keys_round_trip,
+            livekit_keys_belong_to_one_account_and_can_be_replaced_or_removed,
+            a_rooms_raw_events_are_read_back_in_time_order,
             appending_counts_new_events_and_repeats,
             an_event_id_is_scoped_to_its_room,
             lists_are_ordered_filtered_keyset_paged_and_isolated,

@@ -51,6 +51,19 @@ pub struct RoomEvent {
     /// `None` both when absent and for source codecs the API has no value for (`PCMU`).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "source_codec")]
     pub codec: Option<Codec>,
+    /// Further codecs of the same track (a simulcast track's backup codecs, docs/behaviour.md §4.4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codecs: Vec<Codec>,
+    /// When the room was created, as a source that sends it on any event knows it (LiveKit's
+    /// `room.creationTime`): the room's `create_time` is the earliest such instant or
+    /// `room-created` timestamp (docs/behaviour.md §4.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<Millis>,
+    /// When the event's participant joined, as a source that repeats it on later events knows it
+    /// (LiveKit's `participant.joinedAt`): its `join_time` is the earliest such instant or
+    /// `participant-connected` timestamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_time: Option<Millis>,
     /// Recording length in seconds (`recording-completed`).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_int")]
     pub duration: Option<i64>,

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::account::{Account, ApiKey};
+use crate::account::{Account, ApiKey, LiveKitKey};
 use crate::event::AccountEvent;
 use crate::fold::FoldSettings;
 use crate::page::{PageRequest, Row};
@@ -41,6 +41,18 @@ pub struct AppendOutcome {
 pub struct RebuildReport {
     pub rooms: u64,
     pub events: u64,
+}
+
+/// A stored event as its source sent it: for the dashboard's provenance of a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEvent {
+    pub event_id: String,
+    /// The normalised event's kind (`EventKind`'s spelling).
+    pub kind: String,
+    /// `json`, `callback`, `livekit`, …
+    pub source: String,
+    pub timestamp: Millis,
+    pub raw: String,
 }
 
 /// A room copied from another Insights API (`roomlog import`): its summaries as served there.
@@ -89,6 +101,13 @@ pub trait Store: Send + Sync + 'static {
     async fn set_verify_callbacks(&self, sid: &AccountSid, verify: bool) -> Result<(), StoreError>;
     async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
     async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError>;
+    /// Adds a LiveKit key; with `replace`, an existing key takes the new secret and account,
+    /// else an existing key is a `Conflict`.
+    async fn put_livekit_key(&self, key: &LiveKitKey, replace: bool) -> Result<(), StoreError>;
+    async fn livekit_key(&self, api_key: &str) -> Result<Option<LiveKitKey>, StoreError>;
+    async fn livekit_keys(&self) -> Result<Vec<LiveKitKey>, StoreError>;
+    /// Whether there was such a key.
+    async fn remove_livekit_key(&self, api_key: &str) -> Result<bool, StoreError>;
 
     /// Stores the events and folds the new ones into their rooms' summaries, all in one
     /// transaction: when this returns `Ok`, every event is durable. Repeats change nothing.
@@ -120,6 +139,8 @@ pub trait Store: Send + Sync + 'static {
         room: &RoomSid,
         participant: &ParticipantSid,
     ) -> Result<Option<StoredJson>, StoreError>;
+    /// Up to `limit` of the room's stored events, oldest first, as their sources sent them.
+    async fn room_events(&self, account: &AccountSid, room: &RoomSid, limit: u32) -> Result<Vec<RawEvent>, StoreError>;
 
     /// Re-summarises rooms whose summaries change with time alone (settle window, room
     /// timeout) and are due at `now`; returns how many changed.

@@ -126,8 +126,9 @@ vocabulary!(HttpMethod, "status callback method" {
 });
 
 vocabulary!(
-    /// Every status-callback event Twilio Video sends (docs/behaviour.md §4.1), plus composition events,
-    /// which are stored but change no summary.
+    /// Every status-callback event Twilio Video sends (docs/behaviour.md §4.1), plus events that
+    /// are stored but change no summary: composition events, LiveKit's aborted connections, and
+    /// `other` for what a source reports that the summaries have no place for (docs/behaviour.md §4.4).
     EventKind, "event" {
         RoomCreated = "room-created" | "room_created",
         RoomEnded = "room-ended" | "room_ended",
@@ -146,6 +147,8 @@ vocabulary!(
         CompositionAvailable = "composition-available" | "composition_available",
         CompositionProgress = "composition-progress" | "composition_progress",
         CompositionFailed = "composition-failed" | "composition_failed",
+        ParticipantConnectionAborted = "participant-connection-aborted" | "participant_connection_aborted",
+        Other = "other",
     }
 );
 
@@ -162,8 +165,10 @@ impl EventKind {
         )
     }
 
-    pub fn is_composition_event(self) -> bool {
-        self.as_str().starts_with("composition-")
+    /// Whether the fold reads this event at all; the others are kept only as raw records.
+    pub fn changes_summaries(self) -> bool {
+        !(self.as_str().starts_with("composition-")
+            || matches!(self, EventKind::ParticipantConnectionAborted | EventKind::Other))
     }
 
     /// Tie-break among events at the same instant: disconnects (and room ends) before connects

@@ -7,12 +7,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use roomlog_core::account::Account;
+use roomlog_core::account::{Account, LiveKitKey};
 use roomlog_core::{Store, StoreError, TokenKey};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::{SeedAccount, ServerConfig};
+use crate::config::{SeedAccount, SeedLiveKitKey, ServerConfig};
 use crate::database::Database;
 use crate::lifecycle;
 use crate::router::router;
@@ -71,6 +71,9 @@ impl Application {
 /// Once migrated: the seeded or first account, then the page-token key; the server is ready.
 async fn prepare(state: &AppState) -> anyhow::Result<()> {
     ensure_account(state.store.as_ref(), state.config.seed_account.as_ref()).await?;
+    if let Some(key) = &state.config.seed_livekit_key {
+        ensure_livekit_key(state.store.as_ref(), state.config.seed_account.as_ref(), key).await?;
+    }
     state.set_ready(TokenKey::new(state.store.token_secret().await?));
     Ok(())
 }
@@ -122,6 +125,28 @@ async fn ensure_account(store: &dyn Store, seed: Option<&SeedAccount>) -> anyhow
         println!("Created the first account. Keep these; the auth token is not shown again:");
         println!("{}", account.shell_exports());
     }
+    Ok(())
+}
+
+/// Ensures the LiveKit key of the environment belongs to the seeded account, or to the only
+/// account (docs/behaviour.md §4.4); with several accounts and no seed, which one is ambiguous.
+async fn ensure_livekit_key(store: &dyn Store, seed: Option<&SeedAccount>, key: &SeedLiveKitKey) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !key.api_key.is_empty() && !key.api_secret.is_empty(),
+        "ROOMLOG_LIVEKIT_API_KEY and ROOMLOG_LIVEKIT_API_SECRET must not be empty"
+    );
+    let account_sid = match seed {
+        Some(seed) => seed.sid.parse().map_err(anyhow::Error::msg).context("ROOMLOG_ACCOUNT_SID")?,
+        None => match store.accounts().await?.as_slice() {
+            [only] => only.sid.clone(),
+            _ => anyhow::bail!(
+                "ROOMLOG_LIVEKIT_API_KEY: this database has several accounts; set ROOMLOG_ACCOUNT_SID and \
+                 ROOMLOG_AUTH_TOKEN to say which one the key belongs to"
+            ),
+        },
+    };
+    let key = LiveKitKey { api_key: key.api_key.clone(), account_sid, api_secret: key.api_secret.clone() };
+    store.put_livekit_key(&key, true).await?;
     Ok(())
 }
 

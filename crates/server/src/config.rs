@@ -30,6 +30,20 @@ impl fmt::Debug for SeedAccount {
     }
 }
 
+/// A LiveKit API key `serve` makes sure exists (`ROOMLOG_LIVEKIT_API_KEY` and
+/// `ROOMLOG_LIVEKIT_API_SECRET`), for the seeded account or else the only one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SeedLiveKitKey {
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+impl fmt::Debug for SeedLiveKitKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeedLiveKitKey").field("api_key", &self.api_key).field("api_secret", &"[redacted]").finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Port 0 picks a free port (`Application::address` tells which).
@@ -48,6 +62,7 @@ pub struct ServerConfig {
     /// Memory for whole Insights answers (`0` = off); used on SQLite only.
     pub response_cache_bytes: usize,
     pub seed_account: Option<SeedAccount>,
+    pub seed_livekit_key: Option<SeedLiveKitKey>,
 }
 
 impl ServerConfig {

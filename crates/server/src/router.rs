@@ -14,6 +14,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::insights::router())
         .merge(http::events::router())
         .merge(http::callbacks::router())
+        .merge(http::livekit::router())
         .merge(http::health::router())
         .merge(dashboard::router())
         .method_not_allowed_fallback(http::method_not_allowed)

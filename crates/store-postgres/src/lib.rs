@@ -21,8 +21,9 @@ mod writes;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::page::{PageRequest, Row};
+use roomlog_core::store::RawEvent;
 use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
     ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
@@ -167,6 +168,18 @@ impl Store for PostgresStore {
     async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError> {
         accounts::find_key(&self.pool, sid).await
     }
+    async fn put_livekit_key(&self, key: &LiveKitKey, replace: bool) -> Result<(), StoreError> {
+        accounts::put_livekit_key(&self.pool, key, replace).await
+    }
+    async fn livekit_key(&self, api_key: &str) -> Result<Option<LiveKitKey>, StoreError> {
+        accounts::find_livekit_keys(&self.pool, Some(api_key)).await.map(|mut found| found.pop())
+    }
+    async fn livekit_keys(&self) -> Result<Vec<LiveKitKey>, StoreError> {
+        accounts::find_livekit_keys(&self.pool, None).await
+    }
+    async fn remove_livekit_key(&self, api_key: &str) -> Result<bool, StoreError> {
+        accounts::remove_livekit_key(&self.pool, api_key).await
+    }
 
     async fn append(
         &self,
@@ -203,6 +216,9 @@ impl Store for PostgresStore {
         participant: &ParticipantSid,
     ) -> Result<Option<StoredJson>, StoreError> {
         self.summary(statements::PARTICIPANT, &[account.as_str(), room.as_str(), participant.as_str()]).await
+    }
+    async fn room_events(&self, account: &AccountSid, room: &RoomSid, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        accounts::room_events(&self.pool, account, room, limit).await
     }
 
     async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {

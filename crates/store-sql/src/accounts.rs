@@ -1,7 +1,7 @@
 //! Accounts and API keys, for both SQL backends: the statements, and one mapping from a row
 //! (read by each backend's driver into the plain shapes below) to the domain types.
 
-use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::StoreError;
 
 /// Statements both dialects accept, with `?` placeholders (`numbered` turns them into `$n`).
@@ -22,6 +22,28 @@ pub mod statements {
     pub const INSERT_API_KEY: &str =
         "INSERT INTO api_keys (sid, account_sid, friendly_name, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?)";
     pub const API_KEY: &str = "SELECT sid, account_sid, friendly_name, secret_hash FROM api_keys WHERE sid = ?";
+    /// Binds the columns of `LiveKitKey` in order, then the creation time in ms.
+    pub const INSERT_LIVEKIT_KEY: &str =
+        "INSERT INTO livekit_keys (api_key, account_sid, api_secret, created_ms) VALUES (?, ?, ?, ?)";
+    pub const UPSERT_LIVEKIT_KEY: &str = "INSERT INTO livekit_keys (api_key, account_sid, api_secret, created_ms)
+         VALUES (?, ?, ?, ?)
+         ON CONFLICT (api_key) DO UPDATE SET account_sid = excluded.account_sid, api_secret = excluded.api_secret";
+    pub const LIVEKIT_KEY: &str = "SELECT api_key, account_sid, api_secret FROM livekit_keys WHERE api_key = ?";
+    pub const LIVEKIT_KEYS: &str =
+        "SELECT api_key, account_sid, api_secret FROM livekit_keys ORDER BY account_sid, api_key";
+    pub const DELETE_LIVEKIT_KEY: &str = "DELETE FROM livekit_keys WHERE api_key = ?";
+    /// `Store::room_events`: binds account, room and the limit; returns the columns of `RawEventRow`.
+    pub const ROOM_RAW_EVENTS: &str = "SELECT event_id, kind, source, ts_ms, raw FROM events
+         WHERE account_sid = ? AND room_sid = ? ORDER BY ts_ms, event_id LIMIT ?";
+
+    /// The insert `Store::put_livekit_key` runs.
+    pub fn insert_livekit_key(replace: bool) -> &'static str {
+        if replace {
+            UPSERT_LIVEKIT_KEY
+        } else {
+            INSERT_LIVEKIT_KEY
+        }
+    }
 
     /// The insert `Store::insert_account` (`false`) or `Store::upsert_account` (`true`) runs.
     pub fn insert_account(replace_token: bool) -> &'static str {
@@ -49,6 +71,14 @@ pub struct ApiKeyRow {
     pub account_sid: String,
     pub friendly_name: String,
     pub secret_hash: String,
+}
+
+/// A `livekit_keys` row as `statements::LIVEKIT_KEY(S)` return it, columns in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveKitKeyRow {
+    pub api_key: String,
+    pub account_sid: String,
+    pub api_secret: String,
 }
 
 /// A SID read back from a row; one that does not parse means the database was written by
@@ -84,6 +114,19 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             secret_hash: row.secret_hash,
         })
     }
+}
+
+impl TryFrom<LiveKitKeyRow> for LiveKitKey {
+    type Error = StoreError;
+
+    fn try_from(row: LiveKitKeyRow) -> Result<LiveKitKey, StoreError> {
+        Ok(LiveKitKey { api_key: row.api_key, account_sid: sid(&row.account_sid)?, api_secret: row.api_secret })
+    }
+}
+
+/// A duplicate key on a plain insert, in words for the operator.
+pub fn livekit_key_exists(api_key: &str) -> StoreError {
+    StoreError::Conflict(format!("LiveKit API key {api_key} exists; remove it first to move or re-key it"))
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-//! Accounts and API keys in SQLite: the shared statements and row mapping
+//! Accounts, API keys and LiveKit keys in SQLite (and a room's raw events, for the dashboard): the shared statements and row mapping
 //! (`roomlog_store_sql::accounts`) on rusqlite. Writes are rare, so they simply queue on the
 //! writer thread (serialised with the data writes, and on disk before they return); reads go
 //! to the reader connections.
 
-use roomlog_core::account::{Account, ApiKey};
-use roomlog_core::{AccountSid, ApiKeySid, Millis, StoreError};
-use roomlog_store_sql::accounts::{statements, AccountRow, ApiKeyRow};
+use roomlog_core::account::{Account, ApiKey, LiveKitKey};
+use roomlog_core::store::RawEvent;
+use roomlog_core::{AccountSid, ApiKeySid, Millis, RoomSid, StoreError};
+use roomlog_store_sql::accounts::{livekit_key_exists, statements, AccountRow, ApiKeyRow, LiveKitKeyRow};
 use rusqlite::{params, OptionalExtension};
 
 use crate::connection::driver_error;
@@ -107,4 +108,78 @@ pub async fn find_key(readers: &Readers, sid: &ApiKeySid) -> Result<Option<ApiKe
         })
         .await?;
     row.map(ApiKey::try_from).transpose()
+}
+
+pub async fn put_livekit_key(writer: &Writer, key: &LiveKitKey, replace: bool) -> Result<(), StoreError> {
+    let key = key.clone();
+    writer
+        .transact(move |tx| {
+            let values = params![key.api_key, key.account_sid.as_str(), key.api_secret, Millis::now().0];
+            match tx.0.execute(statements::insert_livekit_key(replace), values).map_err(driver_error) {
+                Err(StoreError::Conflict(_)) if !replace && exists(tx, &key.api_key)? => {
+                    Err(livekit_key_exists(&key.api_key))
+                }
+                other => other.map(drop),
+            }
+        })
+        .await
+}
+
+fn exists(tx: &crate::transaction::WriterTx<'_>, api_key: &str) -> Result<bool, StoreError> {
+    tx.0.prepare_cached(statements::LIVEKIT_KEY)
+        .and_then(|mut statement| statement.exists([api_key]))
+        .map_err(driver_error)
+}
+
+pub async fn find_livekit_keys(readers: &Readers, api_key: Option<&str>) -> Result<Vec<LiveKitKey>, StoreError> {
+    let row = |row: &rusqlite::Row<'_>| {
+        Ok(LiveKitKeyRow { api_key: row.get(0)?, account_sid: row.get(1)?, api_secret: row.get(2)? })
+    };
+    let rows: Vec<LiveKitKeyRow> = readers
+        .with(|connection| {
+            let rows = match api_key {
+                Some(key) => connection
+                    .prepare_cached(statements::LIVEKIT_KEY)
+                    .and_then(|mut statement| statement.query_map([key], row)?.collect()),
+                None => connection
+                    .prepare_cached(statements::LIVEKIT_KEYS)
+                    .and_then(|mut statement| statement.query_map([], row)?.collect()),
+            };
+            rows.map_err(driver_error)
+        })
+        .await?;
+    rows.into_iter().map(LiveKitKey::try_from).collect()
+}
+
+pub async fn remove_livekit_key(writer: &Writer, api_key: &str) -> Result<bool, StoreError> {
+    let api_key = api_key.to_owned();
+    writer
+        .transact(move |tx| {
+            let removed = tx.0.execute(statements::DELETE_LIVEKIT_KEY, [api_key.as_str()]).map_err(driver_error)?;
+            Ok(removed > 0)
+        })
+        .await
+}
+
+pub async fn room_events(
+    readers: &Readers,
+    account: &AccountSid,
+    room: &RoomSid,
+    limit: u32,
+) -> Result<Vec<RawEvent>, StoreError> {
+    readers
+        .with(|connection| {
+            let mut statement = connection.prepare_cached(statements::ROOM_RAW_EVENTS).map_err(driver_error)?;
+            let rows = statement.query_map(params![account.as_str(), room.as_str(), limit], |row| {
+                Ok(RawEvent {
+                    event_id: row.get(0)?,
+                    kind: row.get(1)?,
+                    source: row.get(2)?,
+                    timestamp: Millis(row.get(3)?),
+                    raw: row.get(4)?,
+                })
+            });
+            rows.and_then(Iterator::collect).map_err(driver_error)
+        })
+        .await
 }

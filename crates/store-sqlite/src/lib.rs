@@ -19,8 +19,9 @@ mod writes;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::page::{PageRequest, Row};
+use roomlog_core::store::RawEvent;
 use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
     ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
@@ -95,6 +96,18 @@ impl Store for SqliteStore {
     async fn api_key(&self, sid: &ApiKeySid) -> Result<Option<ApiKey>, StoreError> {
         accounts::find_key(&self.readers, sid).await
     }
+    async fn put_livekit_key(&self, key: &LiveKitKey, replace: bool) -> Result<(), StoreError> {
+        accounts::put_livekit_key(&self.writer, key, replace).await
+    }
+    async fn livekit_key(&self, api_key: &str) -> Result<Option<LiveKitKey>, StoreError> {
+        accounts::find_livekit_keys(&self.readers, Some(api_key)).await.map(|mut found| found.pop())
+    }
+    async fn livekit_keys(&self) -> Result<Vec<LiveKitKey>, StoreError> {
+        accounts::find_livekit_keys(&self.readers, None).await
+    }
+    async fn remove_livekit_key(&self, api_key: &str) -> Result<bool, StoreError> {
+        accounts::remove_livekit_key(&self.writer, api_key).await
+    }
 
     async fn append(
         &self,
@@ -131,6 +144,9 @@ impl Store for SqliteStore {
         participant: &ParticipantSid,
     ) -> Result<Option<StoredJson>, StoreError> {
         self.readers.participant(account, room, participant).await
+    }
+    async fn room_events(&self, account: &AccountSid, room: &RoomSid, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        accounts::room_events(&self.readers, account, room, limit).await
     }
 
     async fn revisit_due(&self, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {

@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0003_add_codec_indexes.sql"),
     },
     Migration { version: 4, description: "append events", sql: include_str!("../migrations/0004_append_events.sql") },
+    Migration {
+        version: 5,
+        description: "add livekit keys",
+        sql: include_str!("../migrations/0005_add_livekit_keys.sql"),
+    },
 ];
 
 /// sqlx's table, column for column.

@@ -1,7 +1,7 @@
 //! The commands that manage a database directly (no server needed).
 
 use clap::Subcommand;
-use roomlog_core::account::{Account, ApiKey};
+use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::Millis;
 
 use roomlog_server::database::open_store;
@@ -43,6 +43,34 @@ pub enum KeysCommand {
         account: String,
         #[arg(long, default_value = "roomlog key")]
         friendly_name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LiveKitCommand {
+    /// Accept webhooks signed with this LiveKit API key for an account (docs/behaviour.md §4.4).
+    Add {
+        #[arg(long)]
+        account: String,
+        /// The key as in livekit.yaml's `keys` and `webhook.api_key`.
+        #[arg(long)]
+        api_key: String,
+        /// Its secret; kept (it verifies each webhook) and never printed.
+        #[arg(long, env = "ROOMLOG_LIVEKIT_API_SECRET", hide_env_values = true)]
+        api_secret: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the LiveKit keys and the account each belongs to (without secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Stop accepting webhooks signed with this key (within seconds, on every node).
+    Remove {
+        api_key: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -95,6 +123,36 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
             println!("sid: {}", key.sid);
             println!("secret: {secret}");
             println!("account_sid: {}", key.account_sid);
+        }
+    }
+    Ok(())
+}
+
+pub async fn livekit(command: LiveKitCommand) -> anyhow::Result<()> {
+    match command {
+        LiveKitCommand::Add { account, api_key, api_secret, database } => {
+            let account = account.parse().map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(
+                !api_key.trim().is_empty() && !api_secret.is_empty(),
+                "the key and its secret must not be empty"
+            );
+            let store = open_store(&database.config()).await?;
+            anyhow::ensure!(store.account(&account).await?.is_some(), "no account {account} in this database");
+            let key = LiveKitKey { api_key: api_key.trim().to_owned(), account_sid: account, api_secret };
+            store.put_livekit_key(&key, false).await?;
+            println!("LiveKit key {} now signs webhooks for {}", key.api_key, key.account_sid);
+        }
+        LiveKitCommand::List { database } => {
+            let store = open_store(&database.config()).await?;
+            println!("{:<34}  API KEY", "ACCOUNT");
+            for key in store.livekit_keys().await? {
+                println!("{:<34}  {}", key.account_sid, key.api_key);
+            }
+        }
+        LiveKitCommand::Remove { api_key, database } => {
+            let store = open_store(&database.config()).await?;
+            anyhow::ensure!(store.remove_livekit_key(&api_key).await?, "no LiveKit key {api_key} in this database");
+            println!("LiveKit key {api_key} removed");
         }
     }
     Ok(())

@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod import;
 mod inspect;
+mod livekit;
 mod multinode;
 mod outage;
 mod paging;

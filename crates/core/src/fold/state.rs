@@ -161,9 +161,10 @@ impl RoomState {
         }
     }
 
-    /// Merges one event. Composition events are stored by the caller but change nothing here.
+    /// Merges one event. Events that change no summary (`EventKind::changes_summaries`) are
+    /// stored by the caller but change nothing here.
     pub fn apply(&mut self, event_id: &str, event: &RoomEvent) {
-        if event.event.is_composition_event() {
+        if !event.event.changes_summaries() {
             return;
         }
         let at = event.timestamp;
@@ -175,6 +176,9 @@ impl RoomState {
             EventKind::RoomEnded => earliest(&mut self.ended_at, at),
             _ => {}
         }
+        if let Some(created) = event.create_time {
+            earliest(&mut self.created_at, created);
+        }
         self.apply_room_fields(event, stamp);
         if let Some(sid) = &event.participant_sid {
             self.apply_participant(sid, event, stamp);
@@ -182,9 +186,7 @@ impl RoomState {
         if let Some(track) = &event.track_sid {
             let media = self.tracks.entry(track.clone()).or_default();
             put(&mut media.owner, event.participant_sid.as_ref(), stamp);
-            if let Some(codec) = event.codec {
-                media.codecs.insert(codec);
-            }
+            event.codec.iter().chain(&event.codecs).for_each(|codec| media.codecs.insert(*codec));
         }
         if let Some(recording) = &event.recording_sid {
             let media = self.recordings.entry(recording.clone()).or_default();
@@ -232,6 +234,9 @@ impl RoomState {
                 put(&mut p.duration, event.participant_duration.as_ref(), stamp);
             }
             _ => {}
+        }
+        if let Some(joined) = event.join_time {
+            earliest(&mut p.connected_at, joined);
         }
         put(&mut p.identity, event.participant_identity.as_ref(), stamp);
         put(&mut p.end_reason, event.end_reason.as_ref(), stamp);

@@ -10,6 +10,7 @@ pub mod events;
 pub mod health;
 pub mod insights;
 pub mod listing;
+pub mod livekit;
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
