@@ -12,13 +12,13 @@ use crate::fixtures::{at, participant, room, room_of_type, rooms_one_second_apar
 use crate::helpers::{spawn_app, Credentials, Reply, TestApp};
 
 /// A cookie jar and form filler over one test server, with no redirects followed.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: HashMap<String, String>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Browser<'a> {
         Browser { app, cookies: HashMap::new() }
     }
 
@@ -42,7 +42,7 @@ impl<'a> Browser<'a> {
         reply
     }
 
-    async fn get(&mut self, target: &str) -> Reply {
+    pub async fn get(&mut self, target: &str) -> Reply {
         self.send(Method::GET, target, None).await
     }
 
@@ -58,7 +58,7 @@ impl<'a> Browser<'a> {
         self.post("/sign-in", &[("username", username), ("password", secret), ("csrf", &csrf), ("next", "/")]).await
     }
 
-    async fn sign_in(&mut self) -> Reply {
+    pub async fn sign_in(&mut self) -> Reply {
         let (username, secret) = (self.app.account_sid.clone(), self.app.auth_token.clone());
         let reply = self.sign_in_as(&username, &secret).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "signing in: {}", reply.body);

@@ -385,3 +385,25 @@ async fn keys_are_managed_by_the_cli_and_the_environment_while_the_server_runs()
     assert!(!unknown.success && unknown.stderr.contains("no LiveKit key"), "{}", unknown.stderr);
     node.kill_9().await;
 }
+
+#[tokio::test]
+async fn the_room_page_names_the_source_its_livekit_sids_and_aborted_connections() {
+    let app = app().await;
+    for event in session() {
+        send(&app, &event).await;
+    }
+    let mut browser = crate::dashboard::Browser::new(&app);
+    browser.sign_in().await;
+    let page = browser.get(&format!("/rooms/{}", room_sid("RM_standup"))).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    let html = page.body;
+    assert!(html.contains("LiveKit webhooks (15 events)"), "the source and its count:\n{html}");
+    assert!(html.contains("<dt>LiveKit room SID</dt><dd>RM_standup</dd>"), "the original room SID:\n{html}");
+    assert!(html.contains("<dt>Aborted connections</dt><dd>1</dd>"), "carol's aborted connection is counted");
+    for (sid, livekit) in [("PA_alice1", "PA_alice1"), ("PA_bob", "PA_bob"), ("PA_alice2", "PA_alice2")] {
+        let row = html.split(&format!("<tr data-participant-sid=\"{}\"", participant_sid(sid))).nth(1).expect("a row");
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains(&format!("<code>{livekit}</code>")), "{sid}'s LiveKit SID in its row: {row}");
+    }
+    assert!(!html.contains("PA_rec") && !html.contains("carol"), "the recorder and the aborted session are not listed");
+}

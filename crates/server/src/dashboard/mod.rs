@@ -2,6 +2,7 @@
 //! API, behind a cookie session. No JavaScript; the stylesheet is compiled into the binary.
 
 mod format;
+mod provenance;
 mod room;
 mod rooms;
 pub mod session;

@@ -9,6 +9,7 @@ use roomlog_core::page::{Page, PageRequest};
 use roomlog_core::{AccountSid, Millis, ParticipantSummary, RoomSid, RoomSummary};
 
 use super::format::{self, UNKNOWN};
+use super::provenance::{Provenance, MOST_EVENTS};
 use super::sign_in::SignedIn;
 use super::timeline::{self, Stay};
 use super::{page, svg, Nav, PageError};
@@ -28,10 +29,12 @@ struct ParticipantRow {
     codecs: String,
     end_reason: String,
     region: String,
+    /// The SID its source knew it by (LiveKit's `PA_…`), when that differs.
+    source_sid: String,
 }
 
 impl ParticipantRow {
-    fn of(p: &ParticipantSummary) -> ParticipantRow {
+    fn of(p: &ParticipantSummary, provenance: &Provenance) -> ParticipantRow {
         ParticipantRow {
             sid: p.participant_sid.to_string(),
             identity: p.participant_identity.clone().unwrap_or_else(|| UNKNOWN.to_owned()),
@@ -42,6 +45,7 @@ impl ParticipantRow {
             codecs: format::codecs(&p.codecs),
             end_reason: format::or_unknown(p.end_reason.as_ref()),
             region: format::or_unknown(p.media_region.map(|r| r.as_str())),
+            source_sid: format::or_unknown(provenance.livekit_participants.get(p.participant_sid.as_str())),
         }
     }
 }
@@ -59,6 +63,7 @@ struct RoomPage {
     sessions: usize,
     participants: Vec<ParticipantRow>,
     truncated: bool,
+    from_livekit: bool,
 }
 
 /// Every participant of the room in list order, a page of the API's contract at a time.
@@ -85,13 +90,14 @@ async fn participants(
     }
 }
 
-fn facts(room: &RoomSummary) -> Vec<(&'static str, String)> {
+fn facts(room: &RoomSummary, provenance: &Provenance) -> Vec<(&'static str, String)> {
     let recording = match (room.recording_enabled, room.total_recording_duration_sec) {
         (_, seconds) if seconds > 0 => format!("yes — {} recorded in total", format::duration(Some(seconds))),
         (true, _) => "enabled".to_owned(),
         (false, _) => "no".to_owned(),
     };
-    vec![
+    let mut facts = vec![
+        ("Source", provenance.describe()),
         ("Status", format::room_status(room.room_status).to_owned()),
         ("Type", format::room_type(room.room_type).to_owned()),
         ("Created (UTC)", format::datetime(room.create_time)),
@@ -113,7 +119,12 @@ fn facts(room: &RoomSummary) -> Vec<(&'static str, String)> {
         ("End reason", format::or_unknown(room.end_reason.map(|r| r.as_str()))),
         ("Max participants", format::or_unknown(room.max_participants)),
         ("Processing", format::processing_state(room.processing_state).to_owned()),
-    ]
+    ];
+    if provenance.from_livekit() {
+        facts.insert(1, ("LiveKit room SID", format::or_unknown(provenance.livekit_room_sid.as_ref())));
+        facts.insert(2, ("Aborted connections", provenance.aborted_connections.to_string()));
+    }
+    facts
 }
 
 pub async fn fetch(
@@ -126,6 +137,7 @@ pub async fn fetch(
     let stored = state.store.room(&signed_in.account, &room).await?.ok_or_else(|| PageError::not_found("This room"))?;
     let summary: RoomSummary = serde_json::from_str(&stored.0)?;
     let (people, truncated) = participants(&state, &signed_in.account, &room).await?;
+    let provenance = Provenance::of(&state.store.room_events(&signed_in.account, &room, MOST_EVENTS).await?);
     let sessions: Vec<Stay> = people
         .iter()
         .filter_map(|p| {
@@ -155,12 +167,13 @@ pub async fn fetch(
         nav: Some(signed_in.nav()),
         title: summary.room_name.clone().unwrap_or_else(|| room.to_string()),
         sid: room.to_string(),
-        facts: facts(&summary),
+        facts: facts(&summary, &provenance),
         timeline: svg::timeline(&timeline::rows(sessions.clone()), span, recording.as_deref()),
         concurrency: svg::concurrency(&steps, span),
         sessions: sessions.len(),
-        participants: people.iter().map(ParticipantRow::of).collect(),
+        participants: people.iter().map(|p| ParticipantRow::of(p, &provenance)).collect(),
         truncated,
+        from_livekit: provenance.from_livekit(),
     };
     Ok(page(StatusCode::OK, &view))
 }
