@@ -45,7 +45,7 @@ impl Provenance {
         found
     }
 
-    pub fn from_livekit(&self) -> bool {
+    pub fn fed_by_livekit(&self) -> bool {
         self.sources.contains_key("livekit")
     }
 
@@ -106,7 +106,7 @@ mod tests {
             Some("PA_lk")
         );
         assert_eq!(found.aborted_connections, 1);
-        assert!(found.from_livekit());
+        assert!(found.fed_by_livekit());
         assert_eq!(found.describe(), "JSON events (1 event), LiveKit webhooks (3 events)");
     }
 

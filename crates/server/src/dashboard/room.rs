@@ -120,7 +120,7 @@ fn facts(room: &RoomSummary, provenance: &Provenance) -> Vec<(&'static str, Stri
         ("Max participants", format::or_unknown(room.max_participants)),
         ("Processing", format::processing_state(room.processing_state).to_owned()),
     ];
-    if provenance.from_livekit() {
+    if provenance.fed_by_livekit() {
         facts.insert(1, ("LiveKit room SID", format::or_unknown(provenance.livekit_room_sid.as_ref())));
         facts.insert(2, ("Aborted connections", provenance.aborted_connections.to_string()));
     }
@@ -173,7 +173,7 @@ pub async fn fetch(
         sessions: sessions.len(),
         participants: people.iter().map(|p| ParticipantRow::of(p, &provenance)).collect(),
         truncated,
-        from_livekit: provenance.from_livekit(),
+        from_livekit: provenance.fed_by_livekit(),
     };
     Ok(page(StatusCode::OK, &view))
 }
