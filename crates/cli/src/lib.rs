@@ -35,11 +35,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// `roomlog serve`, in the foreground until SIGINT or SIGTERM.
 async fn serve(args: settings::ServeArgs) -> anyhow::Result<()> {
     let config = args.server_config().map_err(anyhow::Error::msg)?;
+    let schedule = args.import.schedule().map_err(anyhow::Error::msg)?;
     let application = roomlog_server::Application::build(config).await?;
+    let (stop_import, stopped) = tokio::sync::watch::channel(false);
+    if let Some(schedule) = schedule {
+        println!("importing from {} every {:?}", schedule.options.from, schedule.every);
+        let store = application.state().store.clone();
+        tokio::spawn(roomlog_client::import::schedule::keep_current(store, schedule, stopped));
+    }
     println!("roomlog listening on http://{}", application.address());
     println!("dashboard: http://{}/ (sign in with the account SID and auth token)", application.address());
     println!("running in the foreground: Ctrl-C or SIGTERM stops it");
-    application.run_until(roomlog_server::app::shutdown_signal()).await
+    application
+        .run_until(async move {
+            roomlog_server::app::shutdown_signal().await;
+            let _ = stop_import.send(true);
+        })
+        .await
 }
 
 /// Whether an error comes from writing to a pipe whose reader has gone.

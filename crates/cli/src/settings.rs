@@ -7,6 +7,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
+use roomlog_client::import::schedule::Schedule;
+use roomlog_client::import::ImportOptions;
+use roomlog_client::Credentials;
+use roomlog_core::AccountSid;
 use roomlog_core::FoldSettings;
 use roomlog_server::config::{DatabaseConfig, SeedAccount, SeedLiveKitKey, ServerConfig};
 
@@ -114,6 +118,77 @@ pub struct ServeArgs {
     pub livekit_api_key: Option<String>,
     #[arg(long, env = "ROOMLOG_LIVEKIT_API_SECRET", hide = true)]
     pub livekit_api_secret: Option<String>,
+    #[command(flatten)]
+    pub import: ScheduledImportArgs,
+}
+
+/// `serve --import-from …`: keep importing from a Twilio-compatible Insights API on a schedule
+/// (docs/operations.md, "Continuous import").
+#[derive(clap::Args, Clone)]
+pub struct ScheduledImportArgs {
+    /// Import from this Insights API on a schedule (https://insights.twilio.com, or another
+    /// roomlog); one node at a time on a shared database. Off by default.
+    #[arg(long, env = "ROOMLOG_IMPORT_FROM", value_name = "URL")]
+    pub import_from: Option<String>,
+    /// The upstream account SID (AC…) or API key SID (SK…).
+    #[arg(long, env = "ROOMLOG_IMPORT_ACCOUNT_SID")]
+    pub import_account_sid: Option<String>,
+    /// The upstream auth token, or the API key's secret.
+    #[arg(long, env = "ROOMLOG_IMPORT_AUTH_TOKEN", hide_env_values = true)]
+    pub import_auth_token: Option<String>,
+    /// Time between the starts of two runs (a failed run is retried sooner).
+    #[arg(long, env = "ROOMLOG_IMPORT_EVERY", default_value = "1h")]
+    pub import_every: DurationArg,
+    /// The local account the rooms go to. Default: the upstream account if it exists here,
+    /// else the only account.
+    #[arg(long, env = "ROOMLOG_IMPORT_INTO_ACCOUNT", value_name = "AC…")]
+    pub into_account: Option<AccountSid>,
+    /// How long after its creation a room may first appear upstream; every run looks again
+    /// at rooms created this recently.
+    #[arg(long, env = "ROOMLOG_IMPORT_LATE_ARRIVALS", default_value = "25h")]
+    pub import_late_arrivals: DurationArg,
+}
+
+impl fmt::Debug for ScheduledImportArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScheduledImportArgs")
+            .field("import_from", &self.import_from)
+            .field("import_account_sid", &self.import_account_sid)
+            .field("import_auth_token", &self.import_auth_token.as_ref().map(|_| "[redacted]"))
+            .field("import_every", &self.import_every)
+            .field("into_account", &self.into_account)
+            .field("import_late_arrivals", &self.import_late_arrivals)
+            .finish()
+    }
+}
+
+impl ScheduledImportArgs {
+    /// The schedule, if `--import-from` is set; the credentials must come with it.
+    pub fn schedule(&self) -> Result<Option<Schedule>, String> {
+        let Some(from) = &self.import_from else { return Ok(None) };
+        let (Some(username), Some(secret)) = (&self.import_account_sid, &self.import_auth_token) else {
+            return Err("--import-from needs --import-account-sid and --import-auth-token \
+                        (ROOMLOG_IMPORT_ACCOUNT_SID, ROOMLOG_IMPORT_AUTH_TOKEN)"
+                .into());
+        };
+        if self.import_every.millis() < 1000 {
+            return Err("--import-every must be at least 1s".into());
+        }
+        let options = ImportOptions {
+            from: from.clone(),
+            credentials: Credentials { username: username.clone(), secret: secret.clone() },
+            into_account: self.into_account.clone(),
+            created_after: None,
+            created_before: None,
+            concurrency: 8,
+            page_size: 1000,
+            attempts: 5,
+            backoff: std::time::Duration::from_millis(500),
+            restart: false,
+            late_arrivals: self.import_late_arrivals.0,
+        };
+        Ok(Some(Schedule { options, every: self.import_every.0 }))
+    }
 }
 
 impl fmt::Debug for ServeArgs {
@@ -131,6 +206,7 @@ impl fmt::Debug for ServeArgs {
             .field("auth_token", &self.auth_token.as_ref().map(|_| "[redacted]"))
             .field("livekit_api_key", &self.livekit_api_key)
             .field("livekit_api_secret", &self.livekit_api_secret.as_ref().map(|_| "[redacted]"))
+            .field("import", &self.import)
             .finish()
     }
 }

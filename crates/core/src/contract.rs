@@ -113,6 +113,37 @@ pub async fn a_rooms_raw_events_are_read_back_in_time_order(store: &dyn Store) {
     assert!(store.room_events(&AccountSid::generate(), &room, 10).await.unwrap().is_empty(), "isolated by account");
 }
 
+pub async fn a_lease_has_one_holder_until_it_expires_or_is_released(store: &dyn Store) {
+    let now = Millis(T0);
+    assert!(store.acquire_lease("job", "node-a", now, 1000).await.unwrap());
+    assert!(!store.acquire_lease("job", "node-b", Millis(T0 + 500), 1000).await.unwrap(), "held by a");
+    assert!(store.acquire_lease("job", "node-a", Millis(T0 + 900), 1000).await.unwrap(), "a renews");
+    assert!(!store.acquire_lease("job", "node-b", Millis(T0 + 1500), 1000).await.unwrap(), "renewed until 1900");
+    assert!(store.acquire_lease("job", "node-b", Millis(T0 + 1900), 1000).await.unwrap(), "expired: b takes it");
+    store.release_lease("job", "node-a").await.unwrap();
+    assert!(!store.acquire_lease("job", "node-a", Millis(T0 + 2000), 1000).await.unwrap(), "a cannot release b's");
+    store.release_lease("job", "node-b").await.unwrap();
+    assert!(store.acquire_lease("job", "node-a", Millis(T0 + 2000), 1000).await.unwrap(), "released: free again");
+    assert!(store.acquire_lease("other job", "node-b", Millis(T0 + 2000), 1000).await.unwrap(), "leases are by name");
+
+    let account = new_account(store).await;
+    let run = |at: i64, ok: bool| crate::store::JobRun {
+        name: "job".into(),
+        holder: "node-a".into(),
+        account_sid: Some(account.clone()),
+        started: Millis(T0 + at),
+        finished: Millis(T0 + at + 10),
+        ok,
+        rooms: at,
+        message: format!("run at {at}"),
+    };
+    store.record_job_run(&run(1, true)).await.unwrap();
+    store.record_job_run(&run(2, false)).await.unwrap();
+    assert_eq!(store.job_runs("job", 10).await.unwrap(), vec![run(2, false), run(1, true)], "newest first");
+    assert_eq!(store.job_runs("job", 1).await.unwrap(), vec![run(2, false)]);
+    assert!(store.job_runs("other job", 10).await.unwrap().is_empty());
+}
+
 pub async fn appending_counts_new_events_and_repeats(store: &dyn Store) {
     let account = new_account(store).await;
     let room = RoomSid::generate();
@@ -395,6 +426,7 @@ macro_rules! store_contract_tests {
             accounts_and_keys_round_trip,
             livekit_keys_belong_to_one_account_and_can_be_replaced_or_removed,
             a_rooms_raw_events_are_read_back_in_time_order,
+            a_lease_has_one_holder_until_it_expires_or_is_released,
             appending_counts_new_events_and_repeats,
             an_event_id_is_scoped_to_its_room,
             lists_are_ordered_filtered_keyset_paged_and_isolated,

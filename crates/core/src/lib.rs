@@ -23,7 +23,7 @@ pub use fold::{fold, FoldSettings, Folded, RoomState};
 pub use page::{Cursor, Direction, Page, PageRequest, Row, TokenKey, TokenState};
 pub use query::{Paging, ParamError, RoomFilter};
 pub use sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
-pub use store::{AppendOutcome, Checkpoint, ImportOutcome, ImportedRoom, RebuildReport, Store, StoreError};
+pub use store::{AppendOutcome, Checkpoint, ImportOutcome, ImportedRoom, JobRun, RebuildReport, Store, StoreError};
 pub use summary::{ParticipantSummary, RoomSummary, StoredJson};
 pub use time::Millis;
 pub use vocab::{Codec, CodecSet, EventKind, RoomType};

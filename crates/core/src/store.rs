@@ -55,6 +55,26 @@ pub struct RawEvent {
     pub raw: String,
 }
 
+/// The name of the scheduled import's lease and runs (`serve --import-from`).
+pub const IMPORT_JOB: &str = "import";
+
+/// One run of background work (the scheduled import), as the operator sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    pub name: String,
+    /// The node that ran it.
+    pub holder: String,
+    /// The account it worked for, if one.
+    pub account_sid: Option<AccountSid>,
+    pub started: Millis,
+    pub finished: Millis,
+    pub ok: bool,
+    /// Rooms it stored.
+    pub rooms: i64,
+    /// How it ended, in words.
+    pub message: String,
+}
+
 /// A room copied from another Insights API (`roomlog import`): its summaries as served there.
 /// It has no events here, so it is kept as is: `rebuild` and later events leave it alone.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,4 +182,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ImportOutcome, StoreError>;
     /// The value last saved under an importer's checkpoint key.
     async fn import_checkpoint(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Takes the named lease until `now + ttl_ms` if it is free, expired, or already held by
+    /// `holder` (which renews it); whether `holder` holds it now.
+    async fn acquire_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool, StoreError>;
+    /// Gives the lease up, if `holder` holds it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+    async fn record_job_run(&self, run: &JobRun) -> Result<(), StoreError>;
+    /// The latest `limit` runs of the named work, newest first.
+    async fn job_runs(&self, name: &str, limit: u32) -> Result<Vec<JobRun>, StoreError>;
 }

@@ -14,6 +14,7 @@
 
 mod accounts;
 mod import;
+mod jobs;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod writes;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
+use roomlog_core::JobRun;
 use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
     ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
@@ -241,6 +243,19 @@ impl Store for PostgresStore {
     }
     async fn import_checkpoint(&self, key: &str) -> Result<Option<String>, StoreError> {
         import::checkpoint(&self.pool, key).await
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool, StoreError> {
+        jobs::acquire_lease(&self.pool, name, holder, now, ttl_ms).await
+    }
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        jobs::release_lease(&self.pool, name, holder).await
+    }
+    async fn record_job_run(&self, run: &JobRun) -> Result<(), StoreError> {
+        jobs::record_job_run(&self.pool, run).await
+    }
+    async fn job_runs(&self, name: &str, limit: u32) -> Result<Vec<JobRun>, StoreError> {
+        jobs::job_runs(&self.pool, name, limit).await
     }
 }
 

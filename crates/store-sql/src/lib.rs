@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod import;
+pub mod jobs;
 mod queries;
 mod writes;
 

@@ -9,6 +9,7 @@ mod accounts;
 #[cfg(any(test, feature = "testing"))]
 pub mod baseline;
 mod connection;
+mod jobs;
 mod marker;
 mod migrations;
 mod readers;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
+use roomlog_core::JobRun;
 use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
     ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
@@ -169,6 +171,19 @@ impl Store for SqliteStore {
     }
     async fn import_checkpoint(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.readers.value(roomlog_store_sql::import::statements::CHECKPOINT, &[key]).await
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, now: Millis, ttl_ms: i64) -> Result<bool, StoreError> {
+        jobs::acquire_lease(&self.writer, name, holder, now, ttl_ms).await
+    }
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        jobs::release_lease(&self.writer, name, holder).await
+    }
+    async fn record_job_run(&self, run: &JobRun) -> Result<(), StoreError> {
+        jobs::record_job_run(&self.writer, run).await
+    }
+    async fn job_runs(&self, name: &str, limit: u32) -> Result<Vec<JobRun>, StoreError> {
+        jobs::job_runs(&self.readers, name, limit).await
     }
 }
 

@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "add livekit keys",
         sql: include_str!("../migrations/0005_add_livekit_keys.sql"),
     },
+    Migration { version: 6, description: "add leases", sql: include_str!("../migrations/0006_add_leases.sql") },
 ];
 
 /// sqlx's table, column for column.

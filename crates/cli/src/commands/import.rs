@@ -47,6 +47,10 @@ pub struct ImportArgs {
     /// Ignore the saved checkpoint and walk the whole range again.
     #[arg(long)]
     pub restart: bool,
+    /// How long after its creation a room may first appear upstream (Twilio lists a room
+    /// once it has ended); the checkpoint stays this far behind, so a later run finds it.
+    #[arg(long, default_value = "25h")]
+    pub late_arrivals: DurationArg,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }
@@ -64,6 +68,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         attempts: args.attempts,
         backoff: args.backoff.0,
         restart: args.restart,
+        late_arrivals: args.late_arrivals.0,
     };
     import::run(store, options).await
 }

@@ -23,5 +23,6 @@ mod paging;
 mod participants;
 mod process;
 mod rooms;
+mod scheduled_import;
 mod summaries;
 mod urls;

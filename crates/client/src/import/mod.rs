@@ -6,7 +6,10 @@
 
 mod checkpoint;
 mod progress;
+pub mod schedule;
 mod walk;
+
+pub use progress::Totals;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,13 +45,78 @@ pub struct ImportOptions {
     pub backoff: Duration,
     /// Ignore the saved checkpoint and walk the whole range again.
     pub restart: bool,
+    /// How long after its creation a room may first appear upstream: Twilio lists a room once
+    /// it has ended (rooms last up to 24 h) and 10–30 minutes later. The checkpoint never
+    /// passes rooms created this recently, so every run looks at them again.
+    pub late_arrivals: Duration,
 }
 
-pub async fn run(store: Arc<dyn Store>, args: ImportOptions) -> anyhow::Result<()> {
+/// Twilio's longest room plus its delay in listing it.
+pub const TWILIO_LATE_ARRIVALS: Duration = Duration::from_secs(25 * 3600);
+
+/// What one import run did. `outcome` is how the walk ended; the counts hold either way (what
+/// was fetched before a failure is written and checkpointed).
+pub struct ImportRun {
+    pub account: AccountSid,
+    /// Where the walk began and ends; `start >= end` when there was nothing to do.
+    pub start: Millis,
+    pub end: Millis,
+    pub resumed: bool,
+    pub totals: progress::Totals,
+    pub retries: u64,
+    pub elapsed: Duration,
+    pub rate: f64,
+    /// Rooms created before this instant are imported and final.
+    pub complete_until: Option<Millis>,
+    pub outcome: anyhow::Result<()>,
+}
+
+impl ImportRun {
+    pub fn nothing_to_do(&self) -> bool {
+        self.start >= self.end
+    }
+
+    /// The summary line, for the terminal and the operator's log and dashboard.
+    pub fn summary(&self) -> String {
+        if self.nothing_to_do() {
+            return format!(
+                "nothing to import: rooms created before {} are already imported",
+                self.start.to_api_string()
+            );
+        }
+        let totals = &self.totals;
+        let ended = match &self.outcome {
+            Ok(()) if totals.errors == 0 => "imported".to_owned(),
+            Ok(()) => format!("imported with {} rooms unreadable", totals.errors),
+            Err(error) => format!("stopped ({error:#}) after"),
+        };
+        format!(
+            "{ended}: {} rooms, {} participants, {} skipped, {} errors ({} retried requests, {:.1} s, {:.0} rooms/s){}",
+            totals.rooms,
+            totals.participants,
+            totals.skipped,
+            totals.errors,
+            self.retries,
+            self.elapsed.as_secs_f64(),
+            self.rate,
+            self.complete_until.map_or(String::new(), |until| format!("; complete up to {}", until.to_api_string())),
+        )
+    }
+
+    /// Whether the run did everything it set out to.
+    pub fn succeeded(&self) -> bool {
+        self.outcome.is_ok() && self.totals.errors == 0
+    }
+}
+
+/// One resumable import run: from the saved checkpoint (unless `restart`) to `created_before`.
+/// Fails only when it cannot start (no such local account, a bad URL, the store); a walk that
+/// stops part-way is reported in `ImportRun::outcome`.
+pub async fn import(store: Arc<dyn Store>, args: &ImportOptions, show_progress: bool) -> anyhow::Result<ImportRun> {
     let upstream = args.credentials.username.clone();
     let account = local_account(store.as_ref(), args.into_account.clone(), &args.credentials).await?;
     let retry = RetryPolicy { attempts: args.attempts.max(1), base: args.backoff, max_delay: Duration::from_secs(30) };
-    let client = InsightsClient::new(&args.from, args.credentials, retry)?;
+    let client = InsightsClient::new(&args.from, args.credentials.clone(), retry)?;
 
     // Twilio lists only recent rooms unless asked for a range (docs/behaviour.md §2): always ask.
     let from = args.created_after.map_or(Millis(0), Millis::truncated);
@@ -59,37 +127,54 @@ pub async fn run(store: Arc<dyn Store>, args: ImportOptions) -> anyhow::Result<(
         false => store.import_checkpoint(&key).await?.and_then(|text| checkpoint::decode(&text)),
     };
     let plan = checkpoint::plan(from, end, saved);
+    let mut run = ImportRun {
+        account: account.clone(),
+        start: plan.start,
+        end: plan.end,
+        resumed: plan.start > from,
+        totals: progress::Totals::default(),
+        retries: 0,
+        elapsed: Duration::ZERO,
+        rate: 0.0,
+        complete_until: saved.map(|c| c.until),
+        outcome: Ok(()),
+    };
     if plan.is_done() {
-        println!("nothing to import: rooms created before {} are already imported", plan.start.to_api_string());
-        return Ok(());
+        return Ok(run);
     }
-    if plan.start > from {
+    if run.resumed && show_progress {
         eprintln!("resuming: rooms created before {} are already imported", plan.start.to_api_string());
     }
     let walk = walk::Walk {
         client: client.clone(),
         store,
-        account: account.clone(),
+        account,
         checkpoint_key: key,
         plan,
         page_size: args.page_size,
         concurrency: args.concurrency,
+        late_arrivals: args.late_arrivals,
     };
-    let (finished, walked) = walk::run(walk, progress::Progress::new(plan.end)).await?;
-    let totals = finished.totals;
-    println!(
-        "{}: {} rooms, {} participants, {} skipped, {} errors ({} retried requests, {:.1} s, {:.0} rooms/s){}",
-        if walked.is_ok() { "imported" } else { "stopped after" },
-        totals.rooms,
-        totals.participants,
-        totals.skipped,
-        totals.errors,
-        client.retries(),
-        finished.elapsed.as_secs_f64(),
-        finished.rate,
-        finished.covered.map_or(String::new(), |c| format!("; complete up to {}", c.until.to_api_string())),
-    );
-    walked.context("the import stopped; run the same command again to resume")?;
+    let progress = match show_progress {
+        true => progress::Progress::new(plan.end),
+        false => progress::Progress::silent(plan.end),
+    };
+    let (finished, walked) = walk::run(walk, progress).await?;
+    run.totals = finished.totals;
+    run.retries = client.retries();
+    run.elapsed = finished.elapsed;
+    run.rate = finished.rate;
+    run.complete_until = finished.covered.map(|c| c.until).or(run.complete_until);
+    run.outcome = walked;
+    Ok(run)
+}
+
+/// `roomlog import`: one run, its summary line, and an error when it did not finish.
+pub async fn run(store: Arc<dyn Store>, args: ImportOptions) -> anyhow::Result<()> {
+    let run = import(store, &args, true).await?;
+    println!("{}", run.summary());
+    let ImportRun { outcome, totals, .. } = run;
+    outcome.context("the import stopped; run the same command again to resume")?;
     anyhow::ensure!(
         totals.errors == 0,
         "{} rooms could not be read (see the log); the checkpoint stays before them",

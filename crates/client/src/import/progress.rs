@@ -21,6 +21,8 @@ pub struct Totals {
 
 pub struct Progress {
     bar: Option<ProgressBar>,
+    /// Whether anything is shown at all (not for the server's scheduled runs, which log).
+    shown: bool,
     started: Instant,
     end: Millis,
     /// The oldest room seen: the bar measures the time range from there, not from 1970.
@@ -40,7 +42,12 @@ impl Progress {
             bar.set_message("looking for the oldest rooms…");
             bar
         });
-        Progress { bar, started: Instant::now(), end, origin: None }
+        Progress { bar, shown: true, started: Instant::now(), end, origin: None }
+    }
+
+    /// Counts only: nothing is drawn or printed.
+    pub fn silent(end: Millis) -> Progress {
+        Progress { bar: None, shown: false, started: Instant::now(), end, origin: None }
     }
 
     pub fn rate(&self, totals: &Totals) -> f64 {
@@ -56,7 +63,7 @@ impl Progress {
     pub fn update(&mut self, totals: &Totals, until: Millis, oldest: Option<Millis>) {
         let rate = self.rate(totals);
         let Some(bar) = &self.bar else {
-            if oldest.is_some() {
+            if oldest.is_some() && self.shown {
                 eprintln!(
                     "import: {} rooms, {} participants, {} skipped, {} errors; {rate:.0} rooms/s; walked up to {}",
                     totals.rooms,

@@ -4,6 +4,7 @@
 //! by a writer task while the next slice is fetched.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use roomlog_core::vocab::ProcessingState;
 use roomlog_core::{AccountSid, Checkpoint, ImportedRoom, Millis, ParticipantSummary, RoomSummary, Store};
@@ -17,9 +18,6 @@ use crate::insights::{ClientError, InsightsClient, ListPage};
 
 const SECOND: i64 = 1000;
 const FIRST_SLICE: i64 = 86_400 * SECOND;
-/// Upstream summaries of rooms created this recently may still appear late; the checkpoint
-/// stays this far behind the start of the run.
-const LATE_ARRIVALS: i64 = 3600 * SECOND;
 
 pub struct Walk {
     pub client: InsightsClient,
@@ -29,6 +27,9 @@ pub struct Walk {
     pub plan: Plan,
     pub page_size: u32,
     pub concurrency: usize,
+    /// Rooms created this recently may still appear upstream later (Twilio lists a room only
+    /// once it has ended); the checkpoint stays this far behind the start of the run.
+    pub late_arrivals: Duration,
 }
 
 /// One slice's rooms, and what could not be imported.
@@ -86,7 +87,8 @@ pub async fn run(walk: Walk, mut progress: Progress) -> anyhow::Result<(Finished
 async fn walk_slices(walk: &Walk, batches: &mpsc::Sender<Batch>) -> anyhow::Result<()> {
     let Plan { start, end, covered_from } = walk.plan;
     // Nothing at or after `cap` may be checkpointed (see `checkpoint`).
-    let mut cap = end.min(Millis::now().plus_ms(-LATE_ARRIVALS));
+    let late = i64::try_from(walk.late_arrivals.as_millis()).unwrap_or(i64::MAX);
+    let mut cap = end.min(Millis::now().plus_ms(-late));
     let (mut low, mut width) = (start, FIRST_SLICE);
     while low < end {
         let high = low.plus_ms(width).min(end);

@@ -6,7 +6,8 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use roomlog_core::query::{parse_room_list, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use roomlog_core::{Codec, Millis, RoomSummary, RoomType};
+use roomlog_core::store::IMPORT_JOB;
+use roomlog_core::{AccountSid, Codec, Millis, RoomSummary, RoomType};
 
 use super::format;
 use super::sign_in::SignedIn;
@@ -127,11 +128,29 @@ struct RoomsPage {
     error: Option<String>,
     /// The default window's notice, when it applies (docs/behaviour.md §2).
     window: Option<String>,
+    /// The scheduled import into this account: when it last ran and how it ended.
+    import: Option<ImportLine>,
     rooms: Vec<RoomRow>,
     page_number: u32,
     first: Option<String>,
     previous: Option<String>,
     next: Option<String>,
+}
+
+struct ImportLine {
+    ok: bool,
+    text: String,
+}
+
+/// The latest scheduled import, if it worked for `account`.
+async fn last_import(state: &AppState, account: &AccountSid) -> Option<ImportLine> {
+    let run = state.store.job_runs(IMPORT_JOB, 1).await.ok()?.into_iter().next()?;
+    if run.account_sid.as_ref().is_some_and(|sid| sid != account) {
+        return None;
+    }
+    let when = format::datetime(Some(run.finished));
+    let text = format!("Last import from upstream: {when} UTC — {}", run.message);
+    Some(ImportLine { ok: run.ok, text })
 }
 
 /// `24 hours`, `7 days`: the default window as operators set it.
@@ -160,6 +179,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn, uri: Origi
         form: FilterForm::read(&pairs),
         error: None,
         window: None,
+        import: last_import(&state, &signed_in.account).await,
         rooms: Vec::new(),
         page_number: 1,
         first: None,

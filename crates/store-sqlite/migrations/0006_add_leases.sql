@@ -1,0 +1,20 @@
+-- Background work that one node of several does at a time (the scheduled import): who holds
+-- it, until when. A holder renews its lease while it works; a dead node's lease expires.
+CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Each run of such work and how it ended, for the operator (/readyz, the dashboard).
+CREATE TABLE job_runs (
+    name        TEXT NOT NULL,
+    started_ms  INTEGER NOT NULL,
+    holder      TEXT NOT NULL,
+    account_sid TEXT,
+    finished_ms INTEGER NOT NULL,
+    ok          INTEGER NOT NULL,
+    rooms       INTEGER NOT NULL,
+    message     TEXT NOT NULL,
+    PRIMARY KEY (name, started_ms, holder)
+) WITHOUT ROWID;
