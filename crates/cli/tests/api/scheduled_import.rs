@@ -115,7 +115,10 @@ async fn a_failing_upstream_is_reported_and_retried_and_the_server_keeps_serving
     })
     .await;
     let message = failed["import"]["message"].as_str().unwrap();
-    assert!(message.contains("20003") && message.contains("Authenticate"), "the upstream's refusal is named: {message}");
+    assert!(
+        message.contains("20003") && message.contains("Authenticate"),
+        "the upstream's refusal is named: {message}"
+    );
     assert_eq!(room_count(&node).await, 0);
     // A second failed run is recorded too: the schedule retries.
     let first = failed["import"]["started"].clone();
@@ -174,4 +177,33 @@ async fn two_nodes_on_one_database_never_import_the_same_span_twice() {
     assert_eq!(runs.iter().filter(|run| run.rooms >= 20).count(), 1, "{runs:#?}");
     assert!(runs.iter().all(|run| run.rooms <= 21), "{runs:#?}");
     assert!(runs.iter().skip_while(|run| run.rooms < 20).skip(1).all(|run| run.rooms <= 1), "{runs:#?}");
+}
+
+#[tokio::test]
+async fn the_rooms_page_shows_the_last_import_to_the_account_it_imports_into() {
+    let app = crate::helpers::spawn_app().await;
+    let run = |account: &str, ok: bool, message: &str| JobRun {
+        name: roomlog_core::store::IMPORT_JOB.into(),
+        holder: "node-1".into(),
+        account_sid: Some(account.parse().unwrap()),
+        started: roomlog_core::Millis::now(),
+        finished: roomlog_core::Millis::now(),
+        ok,
+        rooms: 3,
+        message: message.into(),
+    };
+    let mut browser = crate::dashboard::Browser::new(&app);
+    browser.sign_in().await;
+    assert!(!browser.get("/").await.body.contains("Last import"), "no import, no line");
+    app.state
+        .store
+        .record_job_run(&run(&app.account_sid, false, "stopped (error 20003: Authenticate) after: 0 rooms"))
+        .await
+        .unwrap();
+    let page = browser.get("/").await.body;
+    assert!(page.contains("notice import failed") && page.contains("error 20003: Authenticate"), "{page}");
+    let other = app.create_account().await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    app.state.store.record_job_run(&run(&other.username, true, "imported: 3 rooms")).await.unwrap();
+    assert!(!browser.get("/").await.body.contains("Last import"), "another account's import is not shown");
 }
