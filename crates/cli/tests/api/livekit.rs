@@ -407,3 +407,45 @@ async fn the_room_page_names_the_source_its_livekit_sids_and_aborted_connections
     }
     assert!(!html.contains("PA_rec") && !html.contains("carol"), "the recorder and the aborted session are not listed");
 }
+
+const KINDS: [&str; 4] = ["room_started", "egress_ended", "track_published", "x"];
+
+#[tokio::test]
+async fn arbitrary_bodies_and_headers_never_get_a_5xx() {
+    use rand::Rng;
+    let app = app().await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(44);
+    let valid = session()[9].to_string();
+    for i in 0..300 {
+        // Bytes, mutated real bodies, and JSON of the wrong shapes, signed and unsigned.
+        let body: Vec<u8> = match i % 3 {
+            0 => (0..rng.gen_range(0..300)).map(|_| rng.gen()).collect(),
+            1 => {
+                let mut bytes = valid.clone().into_bytes();
+                for _ in 0..rng.gen_range(1..8) {
+                    let at = rng.gen_range(0..bytes.len());
+                    bytes[at] = rng.gen();
+                }
+                bytes
+            }
+            _ => json!({"event": KINDS[i % 4],
+                        "room": {"sid": rng.gen::<u32>().to_string(), "creationTime": rng.gen::<i64>()},
+                        "participant": {"sid": "PA_x", "joinedAtMs": rng.gen::<f64>(), "kind": rng.gen::<u8>()},
+                        "track": {"sid": "TR", "type": rng.gen::<i8>(), "codecs": [{"mimeType": 7}]},
+                        "egressInfo": {"roomId": "RM_y", "fileResults": [{"duration": rng.gen::<i64>()}]}})
+            .to_string()
+            .into_bytes(),
+        };
+        let authorization = match i % 4 {
+            0 => None,
+            1 => Some((0..rng.gen_range(0..80)).map(|_| rng.gen_range(' '..='~')).collect::<String>()),
+            _ => Some(token(KEY, SECRET, &body, 300)),
+        };
+        let mut request = app.request(Method::POST, WEBHOOK).body(body.clone());
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let reply = Reply::of(request).await;
+        assert!(reply.status.as_u16() < 500, "case {i}: {} {}", reply.status, reply.body);
+    }
+}

@@ -315,20 +315,10 @@ fn room_end_reason(reason: &str) -> Option<&'static str> {
     }
 }
 
-/// A protobuf 64-bit integer: a string, or a number from senders that write one.
+/// A protobuf 64-bit integer: a string, or a number from senders that write one (the same
+/// reading as a JSON event's integers).
 fn int64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e18).map(|f| f as i64))
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("{n} is not an integer"))),
-        Some(Value::String(s)) => {
-            s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{s:?} is not an integer")))
-        }
-        Some(other) => Err(serde::de::Error::custom(format!("{other} is not an integer"))),
-    }
+    crate::event::lenient_int(d)
 }
 
 /// A protobuf enum: its name, or its number turned into its name from `names` (a number the

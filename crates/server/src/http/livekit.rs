@@ -141,6 +141,20 @@ async fn livekit_key(state: &AppState, api_key: &str) -> Result<Option<LiveKitKe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_authorization_headers_never_panic(header in ".{0,300}", bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = unverified_issuer(strip_bearer(&header));
+            let from_bytes = String::from_utf8_lossy(&bytes);
+            let _ = unverified_issuer(strip_bearer(&from_bytes));
+            // Three base64url parts of arbitrary content, the shape a JWT has.
+            let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let token = format!("{}.{}.{}", b64.encode(&bytes), b64.encode(header.as_bytes()), b64.encode(&bytes));
+            let _ = unverified_issuer(&token);
+        }
+    }
 
     #[test]
     fn a_bearer_prefix_is_optional() {
