@@ -28,7 +28,7 @@ pub struct Webhook {
     pub track: Option<Track>,
     pub egress_info: Option<Egress>,
     pub ingress_info: Option<Ingress>,
-    #[serde(deserialize_with = "enum_name")]
+    #[serde(deserialize_with = "room_end_reason_name")]
     pub room_end_reason: Option<String>,
 }
 
@@ -110,7 +110,15 @@ pub struct IngressState {
 /// Enum numbers, for senders that write them instead of names (protobuf JSON parsers accept
 /// both); only the enums the mapping reads.
 const TRACK_TYPES: &[&str] = &["AUDIO", "VIDEO", "DATA"];
-const PARTICIPANT_KINDS: &[&str] = &["STANDARD", "INGRESS", "EGRESS", "SIP", "AGENT"];
+const PARTICIPANT_KINDS: &[&str] = &["STANDARD", "INGRESS", "EGRESS", "SIP", "AGENT", "5", "6", "CONNECTOR", "BRIDGE"];
+const ROOM_END_REASONS: &[&str] = &[
+    "ROOM_END_UNKNOWN",
+    "ROOM_END_API_DELETE",
+    "ROOM_END_IDLE_TIMEOUT",
+    "ROOM_END_SERVER_SHUTDOWN",
+    "ROOM_END_SUPERSEDED",
+    "ROOM_END_OPEN_FAILED",
+];
 const DISCONNECT_REASONS: &[&str] = &[
     "UNKNOWN_REASON",
     "CLIENT_INITIATED",
@@ -335,8 +343,8 @@ fn enum_in<'de, D: Deserializer<'de>>(d: D, names: &[&str]) -> Result<Option<Str
     }
 }
 
-fn enum_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    enum_in(d, &[])
+fn room_end_reason_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    enum_in(d, ROOM_END_REASONS)
 }
 
 fn track_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -466,6 +474,9 @@ mod tests {
         assert_eq!(end("ROOM_END_API_DELETE").as_deref(), Some("room_ended_via_api"));
         assert_eq!(end("ROOM_END_IDLE_TIMEOUT").as_deref(), Some("timeout"));
         assert_eq!(end("ROOM_END_SOMETHING"), None);
+        let numbered =
+            map(json!({"event": "room_finished", "createdAt": "9", "room": {"sid": "RM_x"}, "roomEndReason": 2}));
+        assert_eq!(numbered.unwrap().end_reason.as_deref(), Some("timeout"));
     }
 
     #[test]
