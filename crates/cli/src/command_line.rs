@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::admin::{AccountsCommand, KeysCommand, LiveKitCommand, RebuildArgs};
+use crate::commands::admin::{
+    AccountsCommand, KeysCommand, LiveKitCommand, OutboxCommand, RebuildArgs, WebhooksCommand,
+};
 use crate::commands::{demo::DemoArgs, export::ExportArgs, import::ImportArgs, read};
 use crate::settings::{DatabaseArgs, ServeArgs};
 
@@ -32,6 +34,16 @@ pub enum Command {
     LiveKit {
         #[command(subcommand)]
         command: LiveKitCommand,
+    },
+    /// Manage room webhook endpoints (room.started, room.completed).
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+    /// Messages that could not be delivered.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
     },
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),

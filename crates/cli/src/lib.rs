@@ -17,6 +17,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Accounts { command } => admin::accounts(command).await,
         Command::Keys { command } => admin::keys(command).await,
         Command::LiveKit { command } => admin::livekit(command).await,
+        Command::Webhooks { command } => admin::webhooks(command).await,
+        Command::Outbox { command } => admin::outbox(command).await,
         Command::Migrate(database) => admin::migrate(database).await,
         Command::Rebuild(args) => admin::rebuild(args).await,
         Command::Rooms { command } => read::rooms(command).await,
@@ -38,6 +40,9 @@ async fn serve(args: settings::ServeArgs) -> anyhow::Result<()> {
     let schedule = args.import.schedule().map_err(anyhow::Error::msg)?;
     let application = roomlog_server::Application::build(config).await?;
     let (stop_import, stopped) = tokio::sync::watch::channel(false);
+    let public_base = args.public_url.clone().unwrap_or_else(|| format!("http://{}", application.address()));
+    let delivery = roomlog_client::delivery::DeliveryConfig::new(&public_base);
+    tokio::spawn(roomlog_client::delivery::run(application.state().store.clone(), delivery, stopped.clone()));
     if let Some(schedule) = schedule {
         println!("importing from {} every {:?}", schedule.options.from, schedule.every);
         let store = application.state().store.clone();

@@ -3,6 +3,7 @@
 //! serves HTTP; the `roomlog` binary wires these to its commands.
 #![forbid(unsafe_code)]
 
+pub mod delivery;
 pub mod export;
 pub mod fields;
 pub mod import;

@@ -144,6 +144,119 @@ pub async fn a_lease_has_one_holder_until_it_expires_or_is_released(store: &dyn 
     assert!(store.job_runs("other job", 10).await.unwrap().is_empty());
 }
 
+fn relayed(account: &AccountSid, event: RoomEvent, form: &str) -> AccountEvent {
+    let relay = crate::event::Relay { form: form.to_owned(), idempotency_token: Some("idem-1".into()) };
+    AccountEvent::new(account.clone(), None, event, "callback", "{}".to_owned()).with_relay(relay)
+}
+
+pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: &dyn Store) {
+    use crate::outbox::{Attempt, MessageKind};
+    let account = new_account(store).await;
+    let other = new_account(store).await;
+    let targets = vec!["http://app.test/a".to_owned(), "http://app.test/b".to_owned()];
+    store.set_forward_targets(&account, &targets).await.unwrap();
+    assert_eq!(store.forward_targets(&account).await.unwrap(), targets);
+    let room = RoomSid::generate();
+    let created = event(&room, "room-created", 0, json!({}));
+    let settings = FoldSettings::default();
+    let now = Millis(T0);
+    store.append(&[relayed(&account, created.clone(), "RoomSid=x&A=1")], &settings, now).await.unwrap();
+    store.append(&[relayed(&account, created.clone(), "RoomSid=x&A=1")], &settings, now).await.unwrap();
+    store.append(&[relayed(&other, created, "RoomSid=x")], &settings, now).await.unwrap();
+    let claimed = store.claim_messages("node-a", now, 60_000, 100).await.unwrap();
+    let forwards: Vec<_> = claimed.iter().filter(|m| m.message.kind == MessageKind::Forward).collect();
+    assert_eq!(forwards.len(), 2, "one per target, none for a repeat or for an account without targets");
+    assert_eq!(
+        forwards.iter().map(|m| m.message.target.as_str()).collect::<Vec<_>>(),
+        ["http://app.test/a", "http://app.test/b"]
+    );
+    assert!(forwards
+        .iter()
+        .all(|m| m.message.body == "RoomSid=x&A=1" && m.message.idempotency_token.as_deref() == Some("idem-1")));
+    assert!(forwards.iter().all(|m| m.message.account_sid == account && m.attempts == 0));
+    assert!(forwards[0].seq < forwards[1].seq);
+    assert!(store.claim_messages("node-b", now, 60_000, 100).await.unwrap().is_empty(), "leased to node-a");
+
+    let (first, second) = (forwards[0].clone(), forwards[1].clone());
+    store.finish_message(&first, "node-a", &Attempt::Delivered, now).await.unwrap();
+    let later = Millis(T0 + 1000);
+    store
+        .finish_message(&second, "node-a", &Attempt::Retry { at: later, error: "HTTP 503".into() }, now)
+        .await
+        .unwrap();
+    assert!(store.claim_messages("node-b", Millis(T0 + 999), 60_000, 100).await.unwrap().is_empty(), "not due yet");
+    let again = store.claim_messages("node-b", later, 60_000, 100).await.unwrap();
+    assert_eq!((again.len(), again[0].attempts, again[0].message.id.as_str()), (1, 1, second.message.id.as_str()));
+    assert_eq!(again[0].last_error.as_deref(), Some("HTTP 503"));
+    store.finish_message(&again[0], "node-a", &Attempt::Delivered, later).await.unwrap();
+    assert!(
+        store.claim_messages("node-c", later, 60_000, 100).await.unwrap().is_empty(),
+        "only the holder finishes it"
+    );
+    store.finish_message(&again[0], "node-b", &Attempt::Failed { error: "HTTP 410".into() }, later).await.unwrap();
+    let failed = store.failed_messages().await.unwrap();
+    assert_eq!(
+        (failed.len(), failed[0].id.as_str(), failed[0].last_error.as_str()),
+        (1, second.message.id.as_str(), "HTTP 410")
+    );
+    let states = store.target_states(&account).await.unwrap();
+    let b = states.iter().find(|s| s.target == "http://app.test/b").unwrap();
+    assert_eq!((b.pending, b.failed, b.last_error.as_deref()), (0, 1, Some("HTTP 410")));
+    assert_eq!(store.retry_failed(Some("msg_none"), later).await.unwrap(), 0);
+    assert_eq!(store.retry_failed(None, later).await.unwrap(), 1);
+    assert!(store.failed_messages().await.unwrap().is_empty());
+    let requeued = store.claim_messages("node-d", later, 10, 100).await.unwrap();
+    assert_eq!(requeued[0].message.id, second.message.id, "re-queued with its id");
+    let expired = store.claim_messages("node-e", Millis(T0 + 1010), 60_000, 100).await.unwrap();
+    assert_eq!(expired.len(), 1, "a lease that expired is free for another node");
+}
+
+pub async fn rooms_are_announced_when_first_seen_and_when_final(store: &dyn Store) {
+    use crate::outbox::{MessageKind, WebhookEndpoint};
+    let account = new_account(store).await;
+    let endpoint = WebhookEndpoint::generate(account.clone(), "http://hooks.test/in");
+    store.insert_webhook_endpoint(&endpoint).await.unwrap();
+    assert_eq!(store.webhook_endpoint(&endpoint.id).await.unwrap(), Some(endpoint.clone()));
+    assert_eq!(store.webhook_endpoints(Some(&account)).await.unwrap(), vec![endpoint.clone()]);
+    let room = RoomSid::generate();
+    let settings = FoldSettings { settle_window_ms: 60_000, room_timeout_ms: 3_600_000 };
+    store.append(&stamp(&account, room_events(&room, 0, "group", "VP8")), &settings, Millis(T0)).await.unwrap();
+    store
+        .append(&stamp(&account, vec![event(&room, "room-ended", 10_000, json!({}))]), &settings, Millis(T0))
+        .await
+        .unwrap();
+    let claim = |at: i64| store.claim_messages("n", Millis(at), 600_000, 100);
+    let first = claim(T0).await.unwrap();
+    assert_eq!(
+        first.iter().map(|m| m.message.kind).collect::<Vec<_>>(),
+        [MessageKind::RoomStarted],
+        "started, not final yet"
+    );
+    assert_eq!(first[0].message.endpoint_id.as_deref(), Some(endpoint.id.as_str()));
+    assert_eq!(first[0].message.target, "http://hooks.test/in");
+    store.revisit_due(&settings, Millis(T0 + 70_000)).await.unwrap();
+    let completed = claim(T0 + 70_000).await.unwrap();
+    assert_eq!(completed.iter().map(|m| m.message.kind).collect::<Vec<_>>(), [MessageKind::RoomCompleted]);
+    let body: serde_json::Value = serde_json::from_str(&completed[0].message.body).unwrap();
+    assert_eq!(body["room"]["processing_state"], "complete");
+    assert_eq!(body["participants"].as_array().unwrap().len(), 1);
+    let late = event(&room, "participant-connected", 5_000, json!({"participant_sid": ParticipantSid::generate()}));
+    store.append(&stamp(&account, vec![late]), &settings, Millis(T0 + 80_000)).await.unwrap();
+    let again = claim(T0 + 80_000).await.unwrap();
+    assert_eq!(
+        again.iter().map(|m| m.message.kind).collect::<Vec<_>>(),
+        [MessageKind::RoomCompleted],
+        "a late event announces again"
+    );
+    assert_ne!(again[0].message.id, completed[0].message.id, "as a new message");
+    assert!(store.remove_webhook_endpoint(&endpoint.id).await.unwrap());
+    store
+        .append(&stamp(&account, room_events(&RoomSid::generate(), 0, "group", "VP8")), &settings, Millis(T0))
+        .await
+        .unwrap();
+    assert!(claim(T0 + 90_000).await.unwrap().is_empty(), "no endpoint, no message");
+}
+
 pub async fn appending_counts_new_events_and_repeats(store: &dyn Store) {
     let account = new_account(store).await;
     let room = RoomSid::generate();
@@ -427,6 +540,8 @@ macro_rules! store_contract_tests {
             livekit_keys_belong_to_one_account_and_can_be_replaced_or_removed,
             a_rooms_raw_events_are_read_back_in_time_order,
             a_lease_has_one_holder_until_it_expires_or_is_released,
+            callbacks_queue_one_forward_per_target_in_their_transaction,
+            rooms_are_announced_when_first_seen_and_when_final,
             appending_counts_new_events_and_repeats,
             an_event_id_is_scoped_to_its_room,
             lists_are_ordered_filtered_keyset_paged_and_isolated,

@@ -179,6 +179,16 @@ pub struct AccountEvent {
     /// The record as the source sent it, as JSON text: the JSON object exactly as received,
     /// callback parameters as an object of strings.
     pub raw: String,
+    /// For a Twilio callback: what is passed on to the account's forward targets when the event
+    /// is new (docs/behaviour.md §6.1).
+    pub relay: Option<Relay>,
+}
+
+/// A callback as it is forwarded: its parameters form-encoded, and its idempotency token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    pub form: String,
+    pub idempotency_token: Option<String>,
 }
 
 impl AccountEvent {
@@ -190,7 +200,11 @@ impl AccountEvent {
         raw: String,
     ) -> Self {
         let event_id = event_id.unwrap_or_else(|| event.digest(&account_sid));
-        AccountEvent { account_sid, event_id, event, source, raw }
+        AccountEvent { account_sid, event_id, event, source, raw, relay: None }
+    }
+
+    pub fn with_relay(self, relay: Relay) -> AccountEvent {
+        AccountEvent { relay: Some(relay), ..self }
     }
 
     /// What makes two events one (docs/behaviour.md §4.2 "Idempotent"): the `event_id` within its

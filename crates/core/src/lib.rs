@@ -7,6 +7,7 @@ pub mod account;
 pub mod contract;
 pub mod event;
 pub mod fold;
+pub mod outbox;
 pub mod page;
 pub mod query;
 pub mod sid;
@@ -18,7 +19,7 @@ pub mod time;
 pub mod vocab;
 
 pub use account::{Account, ApiKey};
-pub use event::{AccountEvent, EventError, RoomEvent};
+pub use event::{AccountEvent, EventError, Relay, RoomEvent};
 pub use fold::{fold, FoldSettings, Folded, RoomState};
 pub use page::{Cursor, Direction, Page, PageRequest, Row, TokenKey, TokenState};
 pub use query::{Paging, ParamError, RoomFilter};

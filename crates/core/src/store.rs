@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::account::{Account, ApiKey, LiveKitKey};
 use crate::event::AccountEvent;
 use crate::fold::FoldSettings;
+use crate::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
 use crate::page::{PageRequest, Row};
 use crate::query::RoomFilter;
 use crate::sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
@@ -191,4 +192,39 @@ pub trait Store: Send + Sync + 'static {
     async fn record_job_run(&self, run: &JobRun) -> Result<(), StoreError>;
     /// The latest `limit` runs of the named work, newest first.
     async fn job_runs(&self, name: &str, limit: u32) -> Result<Vec<JobRun>, StoreError>;
+
+    /// Replaces the account's forward targets (docs/behaviour.md §6.1); empty clears them.
+    async fn set_forward_targets(&self, account: &AccountSid, urls: &[String]) -> Result<(), StoreError>;
+    async fn forward_targets(&self, account: &AccountSid) -> Result<Vec<String>, StoreError>;
+    async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError>;
+    /// Every endpoint, or the account's.
+    async fn webhook_endpoints(&self, account: Option<&AccountSid>) -> Result<Vec<WebhookEndpoint>, StoreError>;
+    async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError>;
+    /// Whether there was such an endpoint.
+    async fn remove_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError>;
+    /// Up to `limit` pending messages due at `now` that no one holds, in queue order, leased to
+    /// `holder` for `lease_ms`.
+    async fn claim_messages(
+        &self,
+        holder: &str,
+        now: Millis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// Records an attempt of a message `holder` claimed: delivered (removed), retried later, or
+    /// failed; and the target's latest outcome.
+    async fn finish_message(
+        &self,
+        message: &Message,
+        holder: &str,
+        attempt: &Attempt,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+    /// Gives a claimed message back untried.
+    async fn release_message(&self, id: &str, holder: &str) -> Result<(), StoreError>;
+    async fn failed_messages(&self) -> Result<Vec<FailedMessage>, StoreError>;
+    /// Queues failed messages again (one, or all), keeping their ids; how many.
+    async fn retry_failed(&self, id: Option<&str>, now: Millis) -> Result<u64, StoreError>;
+    /// Pending and failed counts and the latest error of each of the account's targets.
+    async fn target_states(&self, account: &AccountSid) -> Result<Vec<TargetState>, StoreError>;
 }

@@ -91,6 +91,19 @@ impl StoredJson {
     }
 }
 
+/// A room as `GET /v1/Video/Rooms/{sid}` serves it under `base` (the public URL): its summary
+/// with its `url` and `links.participants`.
+pub fn render_room(out: &mut String, base: &str, room_sid: &str, json: &StoredJson) {
+    let url = format!("{base}/v1/Video/Rooms/{room_sid}");
+    let participants = format!("{url}/Participants");
+    json.render_into(out, &url, Some(("participants", &participants)));
+}
+
+/// A participant as its resource serves it under `base`.
+pub fn render_participant(out: &mut String, base: &str, room_sid: &str, participant_sid: &str, json: &StoredJson) {
+    json.render_into(out, &format!("{base}/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}"), None);
+}
+
 /// `text` as a JSON string. URLs and SIDs need no escaping: they are copied as they are, and
 /// only text that needs escaping goes through serde_json.
 pub fn push_json_string(out: &mut String, text: &str) {

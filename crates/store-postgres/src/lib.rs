@@ -15,6 +15,7 @@
 mod accounts;
 mod import;
 mod jobs;
+mod outbox;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod writes;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey, LiveKitKey};
+use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
 use roomlog_core::JobRun;
@@ -256,6 +258,55 @@ impl Store for PostgresStore {
     }
     async fn job_runs(&self, name: &str, limit: u32) -> Result<Vec<JobRun>, StoreError> {
         jobs::job_runs(&self.pool, name, limit).await
+    }
+
+    async fn set_forward_targets(&self, account: &AccountSid, urls: &[String]) -> Result<(), StoreError> {
+        outbox::set_forward_targets(&self.pool, account, urls).await
+    }
+    async fn forward_targets(&self, account: &AccountSid) -> Result<Vec<String>, StoreError> {
+        outbox::forward_targets(&self.pool, account).await
+    }
+    async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        outbox::insert_endpoint(&self.pool, endpoint).await
+    }
+    async fn webhook_endpoints(&self, account: Option<&AccountSid>) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        outbox::endpoints(&self.pool, account, None).await
+    }
+    async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
+        outbox::endpoints(&self.pool, None, Some(id)).await.map(|mut found| found.pop())
+    }
+    async fn remove_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        outbox::remove_endpoint(&self.pool, id).await
+    }
+    async fn claim_messages(
+        &self,
+        holder: &str,
+        now: Millis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        outbox::claim(&self.pool, holder, now, lease_ms, limit).await
+    }
+    async fn finish_message(
+        &self,
+        message: &Message,
+        holder: &str,
+        attempt: &Attempt,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        outbox::finish(&self.pool, message, holder, attempt, now).await
+    }
+    async fn release_message(&self, id: &str, holder: &str) -> Result<(), StoreError> {
+        outbox::release(&self.pool, id, holder).await
+    }
+    async fn failed_messages(&self) -> Result<Vec<FailedMessage>, StoreError> {
+        outbox::failed(&self.pool).await
+    }
+    async fn retry_failed(&self, id: Option<&str>, now: Millis) -> Result<u64, StoreError> {
+        outbox::retry_failed(&self.pool, id, now).await
+    }
+    async fn target_states(&self, account: &AccountSid) -> Result<Vec<TargetState>, StoreError> {
+        outbox::target_states(&self.pool, account).await
     }
 }
 

@@ -3,8 +3,10 @@
 use std::future::Future;
 
 use roomlog_core::fold::update::RoomUpdate;
+use roomlog_core::outbox::NewMessage;
 use roomlog_core::{AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RebuildReport, RoomSid, StoreError};
-use roomlog_store_sql::{numbered, statements, DueRoom, WriteTx};
+use roomlog_store_sql::outbox::statements as outbox_sql;
+use roomlog_store_sql::{numbered, statements, Destinations, DueRoom, WriteTx};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use crate::store_error;
@@ -150,6 +152,46 @@ impl WriteTx for PgTx {
             .fetch_all(&mut *self.0)
             .await
             .map_err(store_error)
+    }
+
+    async fn destinations(&mut self, account: &AccountSid) -> Result<Destinations, StoreError> {
+        let forward_targets: Vec<(String,)> = sqlx::query_as(&numbered(outbox_sql::FORWARD_TARGETS))
+            .bind(account.as_str())
+            .fetch_all(&mut *self.0)
+            .await
+            .map_err(store_error)?;
+        let endpoints: Vec<(String, String, String, String)> = sqlx::query_as(&numbered(outbox_sql::ACCOUNT_ENDPOINTS))
+            .bind(account.as_str())
+            .fetch_all(&mut *self.0)
+            .await
+            .map_err(store_error)?;
+        Ok(Destinations {
+            forward_targets: forward_targets.into_iter().map(|(url,)| url).collect(),
+            endpoints: endpoints.into_iter().map(|(id, _, url, _)| (id, url)).collect(),
+        })
+    }
+
+    async fn enqueue(&mut self, messages: &[NewMessage], now: Millis) -> Result<(), StoreError> {
+        let expires = roomlog_store_sql::outbox::expires(now);
+        let sql = numbered(outbox_sql::ENQUEUE);
+        for m in messages {
+            sqlx::query(&sql)
+                .bind(&m.id)
+                .bind(m.account_sid.as_str())
+                .bind(m.kind.as_str())
+                .bind(&m.target)
+                .bind(&m.endpoint_id)
+                .bind(m.room_sid.as_str())
+                .bind(&m.body)
+                .bind(&m.idempotency_token)
+                .bind(now.0)
+                .bind(expires.0)
+                .bind(now.0)
+                .execute(&mut *self.0)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
     }
 }
 

@@ -7,11 +7,12 @@
 pub mod accounts;
 pub mod import;
 pub mod jobs;
+pub mod outbox;
 mod queries;
 mod writes;
 
 pub use queries::{list_participants, list_rooms, numbered, Arg, Query};
-pub use writes::{append, append_many, rebuild_room, revisit, DueRoom, WriteTx, REVISIT_BATCH};
+pub use writes::{append, append_many, rebuild_room, revisit, Destinations, DueRoom, WriteTx, REVISIT_BATCH};
 
 /// Statements both dialects accept, with `?` placeholders (`numbered` turns them into `$n`).
 pub mod statements {

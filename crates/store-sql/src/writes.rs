@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use roomlog_core::fold::update::{update, RoomUpdate};
+use roomlog_core::outbox::NewMessage;
 use roomlog_core::{AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RoomEvent, RoomSid, StoreError};
 
 /// How many due rooms one revisit transaction handles.
@@ -48,6 +49,31 @@ pub trait WriteTx {
     async fn due_rooms(&mut self, now: Millis, limit: i64) -> Result<Vec<DueRoom>, StoreError>;
     /// `(event_id, body)` of every stored event of the room.
     async fn room_events(&mut self, account: &AccountSid, room: &RoomSid) -> Result<Vec<(String, String)>, StoreError>;
+    /// The account's forward targets and `(id, url)` of its webhook endpoints (docs/behaviour.md §6).
+    async fn destinations(&mut self, account: &AccountSid) -> Result<Destinations, StoreError>;
+    /// Queues messages in this transaction.
+    async fn enqueue(&mut self, messages: &[NewMessage], now: Millis) -> Result<(), StoreError>;
+}
+
+/// Where an account's events go out.
+#[derive(Debug, Clone, Default)]
+pub struct Destinations {
+    pub forward_targets: Vec<String>,
+    pub endpoints: Vec<(String, String)>,
+}
+
+/// The destinations of each account touched by one transaction, read once.
+#[derive(Default)]
+struct DestinationCache(BTreeMap<AccountSid, Destinations>);
+
+impl DestinationCache {
+    async fn of<T: WriteTx>(&mut self, tx: &mut T, account: &AccountSid) -> Result<&Destinations, StoreError> {
+        if !self.0.contains_key(account) {
+            let found = tx.destinations(account).await?;
+            self.0.insert(account.clone(), found);
+        }
+        Ok(&self.0[account])
+    }
 }
 
 fn corrupt(error: serde_json::Error) -> StoreError {
@@ -84,8 +110,14 @@ pub async fn append_many<T: WriteTx>(
         .map(|(_, event)| Ok((*event, serde_json::to_string(&event.event).map_err(corrupt)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     let inserted = tx.insert_events(&bodies, now).await?;
+    let mut destinations = DestinationCache::default();
+    let mut messages = Vec::new();
     for ((batch, event), new) in ordered.into_iter().zip(inserted) {
         if new {
+            if event.relay.is_some() {
+                let targets = &destinations.of(tx, &event.account_sid).await?.forward_targets;
+                messages.extend(crate::outbox::forwards(event, targets));
+            }
             outcomes[batch].accepted += 1;
             fresh.entry((&event.account_sid, &event.event.room_sid)).or_default().push(event);
         } else {
@@ -101,6 +133,10 @@ pub async fn append_many<T: WriteTx>(
         let events = room_events.iter().map(|e| (e.event_id.as_str(), &e.event));
         let update = update(account, room, stored.as_deref(), events, settings, now).map_err(corrupt)?;
         tx.write_room(account, room, &update, false).await?;
+        announce(tx, &mut destinations, account, room, &update, &mut messages).await?;
+    }
+    if !messages.is_empty() {
+        tx.enqueue(&messages, now).await?;
     }
     Ok(outcomes)
 }
@@ -108,13 +144,43 @@ pub async fn append_many<T: WriteTx>(
 /// Re-summarises up to `REVISIT_BATCH` rooms due at `now`; returns how many.
 pub async fn revisit<T: WriteTx>(tx: &mut T, settings: &FoldSettings, now: Millis) -> Result<u64, StoreError> {
     let due = tx.due_rooms(now, REVISIT_BATCH).await?;
+    let mut destinations = DestinationCache::default();
+    let mut messages = Vec::new();
     for room in &due {
         let Some(state) = tx.lock_room_state(&room.account, &room.room).await? else { continue };
         let update =
             update(&room.account, &room.room, Some(&state), std::iter::empty(), settings, now).map_err(corrupt)?;
         tx.write_room(&room.account, &room.room, &update, false).await?;
+        announce(tx, &mut destinations, &room.account, &room.room, &update, &mut messages).await?;
+    }
+    if !messages.is_empty() {
+        tx.enqueue(&messages, now).await?;
     }
     Ok(due.len() as u64)
+}
+
+/// The room webhooks of one room's update, when its account has endpoints.
+async fn announce<T: WriteTx>(
+    tx: &mut T,
+    destinations: &mut DestinationCache,
+    account: &AccountSid,
+    room: &RoomSid,
+    update: &RoomUpdate,
+    messages: &mut Vec<NewMessage>,
+) -> Result<(), StoreError> {
+    if update.announce.started || update.announce.completed.is_some() {
+        let endpoints = &destinations.of(tx, account).await?.endpoints;
+        if !endpoints.is_empty() {
+            messages.extend(crate::outbox::announcements(
+                account,
+                room,
+                &update.announce,
+                &update.room.json,
+                endpoints,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refolds one room from its stored events; returns how many events it had.

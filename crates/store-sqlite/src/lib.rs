@@ -12,6 +12,7 @@ mod connection;
 mod jobs;
 mod marker;
 mod migrations;
+mod outbox;
 mod readers;
 mod transaction;
 mod writer;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey, LiveKitKey};
+use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
 use roomlog_core::JobRun;
@@ -184,6 +186,55 @@ impl Store for SqliteStore {
     }
     async fn job_runs(&self, name: &str, limit: u32) -> Result<Vec<JobRun>, StoreError> {
         jobs::job_runs(&self.readers, name, limit).await
+    }
+
+    async fn set_forward_targets(&self, account: &AccountSid, urls: &[String]) -> Result<(), StoreError> {
+        outbox::set_forward_targets(&self.writer, account, urls).await
+    }
+    async fn forward_targets(&self, account: &AccountSid) -> Result<Vec<String>, StoreError> {
+        outbox::forward_targets(&self.readers, account).await
+    }
+    async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        outbox::insert_endpoint(&self.writer, endpoint).await
+    }
+    async fn webhook_endpoints(&self, account: Option<&AccountSid>) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        outbox::endpoints(&self.readers, account, None).await
+    }
+    async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
+        outbox::endpoints(&self.readers, None, Some(id)).await.map(|mut found| found.pop())
+    }
+    async fn remove_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        outbox::remove_endpoint(&self.writer, id).await
+    }
+    async fn claim_messages(
+        &self,
+        holder: &str,
+        now: Millis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        outbox::claim(&self.writer, holder, now, lease_ms, limit).await
+    }
+    async fn finish_message(
+        &self,
+        message: &Message,
+        holder: &str,
+        attempt: &Attempt,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        outbox::finish(&self.writer, message, holder, attempt, now).await
+    }
+    async fn release_message(&self, id: &str, holder: &str) -> Result<(), StoreError> {
+        outbox::release(&self.writer, id, holder).await
+    }
+    async fn failed_messages(&self) -> Result<Vec<FailedMessage>, StoreError> {
+        outbox::failed(&self.readers).await
+    }
+    async fn retry_failed(&self, id: Option<&str>, now: Millis) -> Result<u64, StoreError> {
+        outbox::retry_failed(&self.writer, id, now).await
+    }
+    async fn target_states(&self, account: &AccountSid) -> Result<Vec<TargetState>, StoreError> {
+        outbox::target_states(&self.readers, account).await
     }
 }
 

@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_add_livekit_keys.sql"),
     },
     Migration { version: 6, description: "add leases", sql: include_str!("../migrations/0006_add_leases.sql") },
+    Migration { version: 7, description: "add outbox", sql: include_str!("../migrations/0007_add_outbox.sql") },
 ];
 
 /// sqlx's table, column for column.

@@ -10,8 +10,11 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 use roomlog_core::fold::update::{ParticipantRow, RoomUpdate};
+use roomlog_core::outbox::NewMessage;
 use roomlog_core::{AccountEvent, AccountSid, Checkpoint, Millis, RoomSid, StoreError};
 use roomlog_store_sql::import::{statements as import_sql, ImportTx, ImportedRow};
+use roomlog_store_sql::outbox::statements as outbox_sql;
+use roomlog_store_sql::Destinations;
 use roomlog_store_sql::{statements, DueRoom, WriteTx};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -158,6 +161,43 @@ impl WriteTx for WriterTx<'_> {
             .query_map(params![account.as_str(), room.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(driver_error)
+    }
+
+    async fn destinations(&mut self, account: &AccountSid) -> Result<Destinations, StoreError> {
+        let mut targets = self.0.prepare_cached(outbox_sql::FORWARD_TARGETS).map_err(driver_error)?;
+        let forward_targets = targets
+            .query_map([account.as_str()], |row| row.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(driver_error)?;
+        let mut endpoints = self.0.prepare_cached(outbox_sql::ACCOUNT_ENDPOINTS).map_err(driver_error)?;
+        let endpoints = endpoints
+            .query_map([account.as_str()], |row| Ok((row.get(0)?, row.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(driver_error)?;
+        Ok(Destinations { forward_targets, endpoints })
+    }
+
+    async fn enqueue(&mut self, messages: &[NewMessage], now: Millis) -> Result<(), StoreError> {
+        let mut statement = self.0.prepare_cached(outbox_sql::ENQUEUE).map_err(driver_error)?;
+        let expires = roomlog_store_sql::outbox::expires(now);
+        for m in messages {
+            statement
+                .execute(params![
+                    m.id,
+                    m.account_sid.as_str(),
+                    m.kind.as_str(),
+                    m.target,
+                    m.endpoint_id,
+                    m.room_sid.as_str(),
+                    m.body,
+                    m.idempotency_token,
+                    now.0,
+                    expires.0,
+                    now.0
+                ])
+                .map_err(driver_error)?;
+        }
+        Ok(())
     }
 }
 

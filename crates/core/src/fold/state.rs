@@ -144,6 +144,11 @@ pub struct RoomState {
     pub participants: BTreeMap<ParticipantSid, ParticipantState>,
     pub tracks: BTreeMap<String, MediaState>,
     pub recordings: BTreeMap<String, MediaState>,
+    /// Whether the summary last written was final (`complete` or `timeout`): a room whose
+    /// processing becomes final with time alone is announced once (docs/behaviour.md §6.2). Not
+    /// derived from events, and read by nothing that summarises.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub written_final: bool,
 }
 
 impl RoomState {
@@ -158,6 +163,7 @@ impl RoomState {
             participants: BTreeMap::new(),
             tracks: BTreeMap::new(),
             recordings: BTreeMap::new(),
+            written_final: false,
         }
     }
 

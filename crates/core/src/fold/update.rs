@@ -6,6 +6,7 @@ use crate::fold::{FoldSettings, Folded, RoomState};
 use crate::sid::{AccountSid, RoomSid};
 use crate::summary::{ParticipantSummary, StoredJson};
 use crate::time::Millis;
+use crate::vocab::ProcessingState;
 
 /// The columns of a room row that are not its state: the list's sort key and filter columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,26 @@ pub struct RoomUpdate {
     pub room: RoomRow,
     /// Only the participants whose summary changed (or all of them for a new room).
     pub participants: Vec<ParticipantRow>,
+    /// What room webhooks announce (docs/behaviour.md §6.2): a room seen for the first time,
+    /// and a room whose processing became final, or that changed after it was final.
+    pub announce: Announce,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Announce {
+    pub started: bool,
+    /// With everything `room.completed` carries: the room and all its participants.
+    pub completed: Option<Folded>,
+}
+
+fn is_final(folded: &Folded) -> bool {
+    matches!(folded.room.processing_state, ProcessingState::Complete | ProcessingState::Timeout)
+}
+
+fn announce(written_final: bool, before: Option<&Folded>, after: &Folded) -> Announce {
+    let changed_when_final = is_final(after)
+        && (!written_final || before.is_none_or(|b| b.room != after.room || b.participants != after.participants));
+    Announce { started: before.is_none(), completed: changed_when_final.then(|| after.clone()) }
 }
 
 /// Applies `events` to the room's stored state (or a fresh one) and returns what changed.
@@ -55,8 +76,10 @@ pub fn update<'a>(
     let after = state.summarize(account, settings, now);
     let participants = changed_participants(before.as_ref(), &after);
     let room = room_row(&after);
+    let announce = announce(state.written_final, before.as_ref(), &after);
+    state.written_final = is_final(&after);
     let state_json = serde_json::to_string(&state)?;
-    Ok(RoomUpdate { state, state_json, room, participants })
+    Ok(RoomUpdate { state, state_json, room, participants, announce })
 }
 
 pub fn room_row(folded: &Folded) -> RoomRow {

@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use roomlog_core::signature;
 use roomlog_core::source::twilio_callback::CallbackParams;
-use roomlog_core::{AccountEvent, Millis};
+use roomlog_core::{AccountEvent, Millis, Relay};
 
 use crate::http::auth::callback_account;
 use crate::http::error::ApiError;
@@ -63,7 +63,14 @@ async fn receive(
     }
     let now = Millis::now();
     let event = request.all.to_event(now).map_err(|e| ApiError::invalid(e.0))?;
-    let event = AccountEvent::new(account.sid, None, event, "callback", request.all.raw().to_string());
+    // Passed on to the account's forward targets, if it is new: the same parameters, as a
+    // POST body (docs/behaviour.md §6.1).
+    let relay = Relay {
+        form: form_urlencoded::Serializer::new(String::new()).extend_pairs(&request.all.0).finish(),
+        idempotency_token: headers.get("i-twilio-idempotency-token").and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
+    let event =
+        AccountEvent::new(account.sid, None, event, "callback", request.all.raw().to_string()).with_relay(relay);
     state.store.append(std::slice::from_ref(&event), &state.fold, now).await?;
     Ok(StatusCode::NO_CONTENT)
 }

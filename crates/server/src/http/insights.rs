@@ -7,7 +7,8 @@ use axum::routing::get;
 use axum::Router;
 use roomlog_core::page::{Page, PageRequest};
 use roomlog_core::query::{parse_paging, parse_room_list};
-use roomlog_core::{AccountSid, Millis, Paging, ParticipantSid, RoomFilter, RoomSid, StoredJson};
+use roomlog_core::summary::render_participant;
+use roomlog_core::{AccountSid, Millis, Paging, ParticipantSid, RoomFilter, RoomSid};
 
 use crate::http::auth::Authenticated;
 use crate::http::cache::{self, Keep};
@@ -37,15 +38,7 @@ fn sid<T: std::str::FromStr>(text: &str, uri: &OriginalUri) -> Result<T, ApiErro
     text.parse().map_err(|_| ApiError::not_found(uri.path()))
 }
 
-fn room_url(base: &str, room: &str) -> String {
-    format!("{base}/v1/Video/Rooms/{room}")
-}
-
-pub fn render_room(out: &mut String, base: &str, room_sid: &str, json: &StoredJson) {
-    let url = room_url(base, room_sid);
-    let participants = format!("{url}/Participants");
-    json.render_into(out, &url, Some(("participants", &participants)));
-}
+pub use roomlog_core::summary::render_room;
 
 /// One page of an account's rooms, with what its links are built from.
 pub struct RoomPage {
@@ -151,7 +144,7 @@ async fn list_participants(
         let path = format!("/v1/Video/Rooms/{room}/Participants");
         let url = ListUrl { base: &base, path: &path, filters: Vec::new() };
         let body = render("participants", &url, &request, &paging, &page, (tokens, &scope), |out, row| {
-            row.json.render_into(out, &format!("{base}{path}/{}", row.sid), None)
+            render_participant(out, &base, room.as_str(), &row.sid, &row.json)
         });
         Ok((body, Keep::Yes))
     })
@@ -174,9 +167,8 @@ async fn fetch_participant(
             .participant(&auth.account, &room, &participant)
             .await?
             .ok_or_else(|| ApiError::not_found(uri.path()))?;
-        let url = format!("{base}/v1/Video/Rooms/{room}/Participants/{participant}");
         let mut body = String::with_capacity(stored.0.len() + 200);
-        stored.render_into(&mut body, &url, None);
+        render_participant(&mut body, &base, room.as_str(), participant.as_str(), &stored);
         Ok((body, Keep::Yes))
     })
     .await

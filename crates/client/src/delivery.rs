@@ -1,0 +1,233 @@
+//! The outbox's delivery worker (docs/behaviour.md §6.3): claims due messages under a lease,
+//! sends each to its target — forwards re-signed for the target with the account's auth token,
+//! room webhooks signed per Standard Webhooks — and records how each attempt ended.
+//!
+//! Every target has its own queue and its own bounded number of deliveries in flight, started
+//! in queue order, so one slow or dead target never delays another; a message whose target's
+//! queue is full is handed back and claimed again later.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use roomlog_core::outbox::{retry, room_webhook_body, standard_webhook_signature, Attempt, Message, MessageKind};
+use roomlog_core::{signature, Millis, Store};
+use tokio::sync::{mpsc, watch, Semaphore};
+
+/// How the worker runs; `DeliveryConfig::new` has the defaults.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// The base of the `url`s inside room webhooks: the server's public URL.
+    pub public_base: String,
+    /// This node's name in message leases.
+    pub holder: String,
+    /// Between two claims when nothing was due.
+    pub poll: Duration,
+    /// One attempt's limit (connect to last byte).
+    pub timeout: Duration,
+    /// Deliveries in flight per target.
+    pub per_target: usize,
+}
+
+impl DeliveryConfig {
+    pub fn new(public_base: &str) -> DeliveryConfig {
+        let mut id = [0u8; 6];
+        rand::thread_rng().fill(&mut id);
+        DeliveryConfig {
+            public_base: public_base.trim_end_matches('/').to_owned(),
+            holder: format!("node-{}-{}", std::process::id(), hex(&id)),
+            poll: Duration::from_millis(100),
+            timeout: Duration::from_secs(10),
+            per_target: 16,
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Messages claimed per round, and messages queued per target before the rest are handed back.
+const CLAIM: u32 = 256;
+const QUEUE: usize = 64;
+/// A claimed message is this node's for this long; a dead node's messages are free after it.
+const LEASE_MS: i64 = 120_000;
+
+/// Runs until `stop` turns true; in-flight deliveries finish or their leases expire.
+pub async fn run(store: Arc<dyn Store>, config: DeliveryConfig, mut stop: watch::Receiver<bool>) {
+    let client = match reqwest::Client::builder()
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("roomlog/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "the outbox cannot send: no HTTP client");
+            return;
+        }
+    };
+    let sender = Arc::new(Sender { store: store.clone(), client, config: config.clone() });
+    let mut queues: HashMap<(String, String), mpsc::Sender<Message>> = HashMap::new();
+    loop {
+        let claimed = match store.claim_messages(&config.holder, Millis::now(), LEASE_MS, CLAIM).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(%error, "the outbox cannot claim messages; retrying");
+                Vec::new()
+            }
+        };
+        let idle = claimed.is_empty();
+        for message in claimed {
+            let key = (message.message.account_sid.to_string(), message.message.target.clone());
+            let queue = queues.entry(key).or_insert_with(|| target_queue(sender.clone()));
+            if let Err(error) = queue.try_send(message) {
+                let message = match error {
+                    mpsc::error::TrySendError::Full(m) | mpsc::error::TrySendError::Closed(m) => m,
+                };
+                let _ = store.release_message(&message.message.id, &config.holder).await;
+            }
+        }
+        if idle {
+            tokio::select! {
+                _ = tokio::time::sleep(config.poll) => {}
+                _ = stop.changed() => return,
+            }
+        } else if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+struct Sender {
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    config: DeliveryConfig,
+}
+
+/// One target's queue: deliveries start in queue order, at most `per_target` at a time.
+fn target_queue(sender: Arc<Sender>) -> mpsc::Sender<Message> {
+    let (queue, mut messages) = mpsc::channel::<Message>(QUEUE);
+    tokio::spawn(async move {
+        let permits = Arc::new(Semaphore::new(sender.config.per_target.max(1)));
+        while let Some(message) = messages.recv().await {
+            let Ok(permit) = permits.clone().acquire_owned().await else { return };
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                sender.deliver(message).await;
+                drop(permit);
+            });
+        }
+    });
+    queue
+}
+
+impl Sender {
+    async fn deliver(&self, message: Message) {
+        let attempt = match self.attempt(&message).await {
+            Ok(()) => Attempt::Delivered,
+            Err(Failure::Transient { error, retry_after_ms }) => {
+                let now = Millis::now();
+                let jitter: f64 = rand::thread_rng().gen();
+                match retry::next(message.expires, now, message.attempts + 1, retry_after_ms, jitter) {
+                    Some(at) => Attempt::Retry { at, error },
+                    None => Attempt::Failed { error: format!("{error} (gave up after 24 h of retries)") },
+                }
+            }
+            Err(Failure::Permanent(error)) => Attempt::Failed { error },
+        };
+        if let Attempt::Retry { error, .. } | Attempt::Failed { error } = &attempt {
+            tracing::info!(message = %message.message.id, kind = %message.message.kind, %error, "delivery attempt failed");
+        }
+        if let Err(error) = self.store.finish_message(&message, &self.config.holder, &attempt, Millis::now()).await {
+            // The lease expires and the message is sent again: at least once.
+            tracing::warn!(message = %message.message.id, %error, "could not record a delivery");
+        }
+    }
+
+    async fn attempt(&self, message: &Message) -> Result<(), Failure> {
+        let m = &message.message;
+        let request = match m.kind {
+            MessageKind::Forward => {
+                let account = self
+                    .store
+                    .account(&m.account_sid)
+                    .await
+                    .map_err(|e| Failure::transient(format!("reading the account: {e}")))?
+                    .ok_or_else(|| Failure::Permanent("the account no longer exists".into()))?;
+                let params: Vec<(String, String)> = form_urlencoded::parse(m.body.as_bytes()).into_owned().collect();
+                let mut request = self
+                    .client
+                    .post(&m.target)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-twilio-signature", signature::compute(&account.auth_token, &m.target, &params))
+                    .body(m.body.clone());
+                if let Some(token) = &m.idempotency_token {
+                    request = request.header("i-twilio-idempotency-token", token);
+                }
+                request
+            }
+            MessageKind::RoomStarted | MessageKind::RoomCompleted => {
+                let endpoint_id = m.endpoint_id.as_deref().unwrap_or_default();
+                let endpoint = self
+                    .store
+                    .webhook_endpoint(endpoint_id)
+                    .await
+                    .map_err(|e| Failure::transient(format!("reading the endpoint: {e}")))?
+                    .ok_or_else(|| Failure::Permanent("the webhook endpoint was removed".into()))?;
+                let body = room_webhook_body(m.kind, message.created, &self.config.public_base, &m.body)
+                    .map_err(Failure::Permanent)?;
+                let timestamp = Millis::now().secs();
+                let signature = standard_webhook_signature(&endpoint.secret, &m.id, timestamp, &body)
+                    .ok_or_else(|| Failure::Permanent("the endpoint's secret is not whsec_ + base64".into()))?;
+                self.client
+                    .post(&m.target)
+                    .header("content-type", "application/json")
+                    .header("webhook-id", &m.id)
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header("webhook-signature", signature)
+                    .body(body)
+            }
+        };
+        let response = request.send().await.map_err(|e| Failure::transient(describe(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after_ms = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .map(|secs| secs.saturating_mul(1000));
+        let error = format!("HTTP {} from {}", status.as_u16(), m.target);
+        match status.as_u16() {
+            408 | 429 | 500..=599 => Err(Failure::Transient { error, retry_after_ms }),
+            _ => Err(Failure::Permanent(error)),
+        }
+    }
+}
+
+enum Failure {
+    Transient { error: String, retry_after_ms: Option<i64> },
+    Permanent(String),
+}
+
+impl Failure {
+    fn transient(error: String) -> Failure {
+        Failure::Transient { error, retry_after_ms: None }
+    }
+}
+
+/// A transport error in one line: timeouts and refused connections named as such.
+fn describe(error: &reqwest::Error) -> String {
+    let url = error.url().map(|u| u.to_string()).unwrap_or_default();
+    if error.is_timeout() {
+        format!("timed out sending to {url}")
+    } else if error.is_connect() {
+        format!("cannot connect to {url}")
+    } else {
+        format!("sending to {url}: {error}")
+    }
+}
