@@ -41,7 +41,8 @@ async fn serve(args: settings::ServeArgs) -> anyhow::Result<()> {
     let application = roomlog_server::Application::build(config).await?;
     let (stop_import, stopped) = tokio::sync::watch::channel(false);
     let public_base = args.public_url.clone().unwrap_or_else(|| format!("http://{}", application.address()));
-    let delivery = roomlog_client::delivery::DeliveryConfig::new(&public_base);
+    let mut delivery = roomlog_client::delivery::DeliveryConfig::new(&public_base);
+    delivery.lease = args.outbox_lease.0;
     tokio::spawn(roomlog_client::delivery::run(application.state().store.clone(), delivery, stopped.clone()));
     if let Some(schedule) = schedule {
         println!("importing from {} every {:?}", schedule.options.from, schedule.every);

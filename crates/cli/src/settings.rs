@@ -118,6 +118,10 @@ pub struct ServeArgs {
     pub livekit_api_key: Option<String>,
     #[arg(long, env = "ROOMLOG_LIVEKIT_API_SECRET", hide = true)]
     pub livekit_api_secret: Option<String>,
+    /// How long a node holds an outbox message it claimed before another node may send it
+    /// (docs/operations.md, "Events out"); keep it well above the 10 s delivery timeout.
+    #[arg(long, env = "ROOMLOG_OUTBOX_LEASE", default_value = "60s")]
+    pub outbox_lease: DurationArg,
     #[command(flatten)]
     pub import: ScheduledImportArgs,
 }
@@ -206,6 +210,7 @@ impl fmt::Debug for ServeArgs {
             .field("auth_token", &self.auth_token.as_ref().map(|_| "[redacted]"))
             .field("livekit_api_key", &self.livekit_api_key)
             .field("livekit_api_secret", &self.livekit_api_secret.as_ref().map(|_| "[redacted]"))
+            .field("outbox_lease", &self.outbox_lease)
             .field("import", &self.import)
             .finish()
     }

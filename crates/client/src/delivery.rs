@@ -28,6 +28,9 @@ pub struct DeliveryConfig {
     pub timeout: Duration,
     /// Deliveries in flight per target.
     pub per_target: usize,
+    /// A claimed message is this node's for this long; a dead node's messages are free after
+    /// it. Longer than a message can wait in its target's queue plus one attempt.
+    pub lease: Duration,
 }
 
 impl DeliveryConfig {
@@ -40,6 +43,7 @@ impl DeliveryConfig {
             poll: Duration::from_millis(100),
             timeout: Duration::from_secs(10),
             per_target: 16,
+            lease: Duration::from_secs(60),
         }
     }
 }
@@ -48,11 +52,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Messages claimed per round, and messages queued per target before the rest are handed back.
+/// Messages claimed per round, at most `PER_TARGET` of one target's, and messages queued per
+/// target before the rest are handed back: with 16 in flight, a queued message waits at most
+/// two attempts' timeouts before it is sent, well within the default lease.
 const CLAIM: u32 = 256;
-const QUEUE: usize = 64;
-/// A claimed message is this node's for this long; a dead node's messages are free after it.
-const LEASE_MS: i64 = 120_000;
+const PER_TARGET: u32 = 32;
+const QUEUE: usize = 32;
 
 /// Runs until `stop` turns true; in-flight deliveries finish or their leases expire.
 pub async fn run(store: Arc<dyn Store>, config: DeliveryConfig, mut stop: watch::Receiver<bool>) {
@@ -69,16 +74,19 @@ pub async fn run(store: Arc<dyn Store>, config: DeliveryConfig, mut stop: watch:
         }
     };
     let sender = Arc::new(Sender { store: store.clone(), client, config: config.clone() });
+    let lease_ms = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
     let mut queues: HashMap<(String, String), mpsc::Sender<Message>> = HashMap::new();
     loop {
-        let claimed = match store.claim_messages(&config.holder, Millis::now(), LEASE_MS, CLAIM).await {
+        let claimed = match store.claim_messages(&config.holder, Millis::now(), lease_ms, PER_TARGET, CLAIM).await {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::warn!(%error, "the outbox cannot claim messages; retrying");
                 Vec::new()
             }
         };
-        let idle = claimed.is_empty();
+        // Nothing due, or a target's queue is full: wait a poll before claiming again rather
+        // than claiming the same handed-back messages in a loop.
+        let mut idle = claimed.is_empty();
         for message in claimed {
             let key = (message.message.account_sid.to_string(), message.message.target.clone());
             let queue = queues.entry(key).or_insert_with(|| target_queue(sender.clone()));
@@ -87,6 +95,7 @@ pub async fn run(store: Arc<dyn Store>, config: DeliveryConfig, mut stop: watch:
                     mpsc::error::TrySendError::Full(m) | mpsc::error::TrySendError::Closed(m) => m,
                 };
                 let _ = store.release_message(&message.message.id, &config.holder).await;
+                idle = true;
             }
         }
         if idle {

@@ -163,7 +163,7 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
     store.append(&[relayed(&account, created.clone(), "RoomSid=x&A=1")], &settings, now).await.unwrap();
     store.append(&[relayed(&account, created.clone(), "RoomSid=x&A=1")], &settings, now).await.unwrap();
     store.append(&[relayed(&other, created, "RoomSid=x")], &settings, now).await.unwrap();
-    let claimed = store.claim_messages("node-a", now, 60_000, 100).await.unwrap();
+    let claimed = store.claim_messages("node-a", now, 60_000, 100, 100).await.unwrap();
     let forwards: Vec<_> = claimed.iter().filter(|m| m.message.kind == MessageKind::Forward).collect();
     assert_eq!(forwards.len(), 2, "one per target, none for a repeat or for an account without targets");
     assert_eq!(
@@ -175,7 +175,7 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
         .all(|m| m.message.body == "RoomSid=x&A=1" && m.message.idempotency_token.as_deref() == Some("idem-1")));
     assert!(forwards.iter().all(|m| m.message.account_sid == account && m.attempts == 0));
     assert!(forwards[0].seq < forwards[1].seq);
-    assert!(store.claim_messages("node-b", now, 60_000, 100).await.unwrap().is_empty(), "leased to node-a");
+    assert!(store.claim_messages("node-b", now, 60_000, 100, 100).await.unwrap().is_empty(), "leased to node-a");
 
     let (first, second) = (forwards[0].clone(), forwards[1].clone());
     store.finish_message(&first, "node-a", &Attempt::Delivered, now).await.unwrap();
@@ -184,13 +184,16 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
         .finish_message(&second, "node-a", &Attempt::Retry { at: later, error: "HTTP 503".into() }, now)
         .await
         .unwrap();
-    assert!(store.claim_messages("node-b", Millis(T0 + 999), 60_000, 100).await.unwrap().is_empty(), "not due yet");
-    let again = store.claim_messages("node-b", later, 60_000, 100).await.unwrap();
+    assert!(
+        store.claim_messages("node-b", Millis(T0 + 999), 60_000, 100, 100).await.unwrap().is_empty(),
+        "not due yet"
+    );
+    let again = store.claim_messages("node-b", later, 60_000, 100, 100).await.unwrap();
     assert_eq!((again.len(), again[0].attempts, again[0].message.id.as_str()), (1, 1, second.message.id.as_str()));
     assert_eq!(again[0].last_error.as_deref(), Some("HTTP 503"));
     store.finish_message(&again[0], "node-a", &Attempt::Delivered, later).await.unwrap();
     assert!(
-        store.claim_messages("node-c", later, 60_000, 100).await.unwrap().is_empty(),
+        store.claim_messages("node-c", later, 60_000, 100, 100).await.unwrap().is_empty(),
         "only the holder finishes it"
     );
     store.finish_message(&again[0], "node-b", &Attempt::Failed { error: "HTTP 410".into() }, later).await.unwrap();
@@ -205,10 +208,33 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
     assert_eq!(store.retry_failed(Some("msg_none"), later).await.unwrap(), 0);
     assert_eq!(store.retry_failed(None, later).await.unwrap(), 1);
     assert!(store.failed_messages().await.unwrap().is_empty());
-    let requeued = store.claim_messages("node-d", later, 10, 100).await.unwrap();
+    let requeued = store.claim_messages("node-d", later, 10, 100, 100).await.unwrap();
     assert_eq!(requeued[0].message.id, second.message.id, "re-queued with its id");
-    let expired = store.claim_messages("node-e", Millis(T0 + 1010), 60_000, 100).await.unwrap();
+    let expired = store.claim_messages("node-e", Millis(T0 + 1010), 60_000, 100, 100).await.unwrap();
     assert_eq!(expired.len(), 1, "a lease that expired is free for another node");
+}
+
+/// A claim takes at most its per-target share of each target's due messages, so one target's
+/// backlog never fills a claim ahead of another target's messages (docs/behaviour.md §6.3).
+pub async fn a_claim_takes_a_bounded_share_of_each_target(store: &dyn Store) {
+    let account = new_account(store).await;
+    let targets = vec!["http://app.test/busy".to_owned(), "http://app.test/quiet".to_owned()];
+    store.set_forward_targets(&account, &targets[..1]).await.unwrap();
+    let settings = FoldSettings::default();
+    let callback = |i: u32| {
+        let e = event(&RoomSid::generate(), "room-created", i64::from(i), json!({}));
+        relayed(&account, e, &format!("RoomSid=r{i}"))
+    };
+    let busy: Vec<_> = (0..5).map(callback).collect();
+    store.append(&busy, &settings, Millis(T0)).await.unwrap();
+    store.set_forward_targets(&account, &targets[1..]).await.unwrap();
+    store.append(&[callback(9)], &settings, Millis(T0)).await.unwrap();
+    let claimed = store.claim_messages("n", Millis(T0), 60_000, 2, 3).await.unwrap();
+    let to = |target: &str| claimed.iter().filter(|m| m.message.target == target).count();
+    assert_eq!((to(&targets[0]), to(&targets[1])), (2, 1), "two of the busy target's five, and the quiet one's");
+    assert!(claimed.windows(2).all(|w| w[0].seq < w[1].seq), "in queue order");
+    let rest = store.claim_messages("m", Millis(T0), 60_000, 10, 10).await.unwrap();
+    assert_eq!(rest.len(), 3, "the busy target's other three are still due");
 }
 
 pub async fn rooms_are_announced_when_first_seen_and_when_final(store: &dyn Store) {
@@ -225,7 +251,7 @@ pub async fn rooms_are_announced_when_first_seen_and_when_final(store: &dyn Stor
         .append(&stamp(&account, vec![event(&room, "room-ended", 10_000, json!({}))]), &settings, Millis(T0))
         .await
         .unwrap();
-    let claim = |at: i64| store.claim_messages("n", Millis(at), 600_000, 100);
+    let claim = |at: i64| store.claim_messages("n", Millis(at), 600_000, 100, 100);
     let first = claim(T0).await.unwrap();
     assert_eq!(
         first.iter().map(|m| m.message.kind).collect::<Vec<_>>(),
@@ -542,6 +568,7 @@ macro_rules! store_contract_tests {
             a_lease_has_one_holder_until_it_expires_or_is_released,
             callbacks_queue_one_forward_per_target_in_their_transaction,
             rooms_are_announced_when_first_seen_and_when_final,
+            a_claim_takes_a_bounded_share_of_each_target,
             appending_counts_new_events_and_repeats,
             an_event_id_is_scoped_to_its_room,
             lists_are_ordered_filtered_keyset_paged_and_isolated,

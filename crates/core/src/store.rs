@@ -202,13 +202,14 @@ pub trait Store: Send + Sync + 'static {
     async fn webhook_endpoint(&self, id: &str) -> Result<Option<WebhookEndpoint>, StoreError>;
     /// Whether there was such an endpoint.
     async fn remove_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError>;
-    /// Up to `limit` pending messages due at `now` that no one holds, in queue order, leased to
-    /// `holder` for `lease_ms`.
+    /// Up to `limit` pending messages due at `now` that no one holds, in queue order and at
+    /// most `per_target` of each target, leased to `holder` for `lease_ms`.
     async fn claim_messages(
         &self,
         holder: &str,
         now: Millis,
         lease_ms: i64,
+        per_target: u32,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError>;
     /// Records an attempt of a message `holder` claimed: delivered (removed), retried later, or

@@ -283,9 +283,10 @@ impl Store for PostgresStore {
         holder: &str,
         now: Millis,
         lease_ms: i64,
+        per_target: u32,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
-        outbox::claim(&self.pool, holder, now, lease_ms, limit).await
+        outbox::claim(&self.pool, holder, now, lease_ms, per_target, limit).await
     }
     async fn finish_message(
         &self,

@@ -98,13 +98,14 @@ pub async fn claim(
     holder: &str,
     now: Millis,
     lease_ms: i64,
+    per_target: u32,
     limit: u32,
 ) -> Result<Vec<Message>, StoreError> {
     let rows = sqlx::query(statements::CLAIM_POSTGRES)
         .bind(holder)
         .bind(now.0 + lease_ms)
         .bind(now.0)
-        .bind(now.0)
+        .bind(i64::from(per_target))
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await

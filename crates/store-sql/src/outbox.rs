@@ -27,18 +27,27 @@ pub mod statements {
     /// The columns `MessageRow` reads, in order.
     pub const MESSAGE_COLUMNS: &str = "seq, id, account_sid, kind, target, endpoint_id, room_sid, body,
          idempotency_token, created_ms, expires_ms, attempts, last_error";
-    /// Binds holder, lease end, now, now, limit. SQLite runs one writer, so a plain update is
-    /// a claim.
-    pub const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_holder = ?, lease_until_ms = ?
-         WHERE seq IN (SELECT seq FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?
-                       AND lease_until_ms <= ? ORDER BY seq LIMIT ?)
+    /// Binds holder, lease end, now, per-target cap, limit. At most the cap of each target's
+    /// due messages is claimed at a time, so a target with a long backlog cannot fill a claim
+    /// and hold back the others (docs/behaviour.md §6.3). SQLite runs one writer, so a plain
+    /// update is a claim.
+    pub const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_holder = ?1, lease_until_ms = ?2
+         WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY account_sid, target ORDER BY seq) AS n
+                                        FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?3
+                                        AND lease_until_ms <= ?3)
+                       WHERE n <= ?4 ORDER BY seq LIMIT ?5)
          RETURNING seq, id, account_sid, kind, target, endpoint_id, room_sid, body,
                    idempotency_token, created_ms, expires_ms, attempts, last_error";
     /// The same for PostgreSQL, where nodes claim concurrently: rows another node is claiming
-    /// are skipped, never waited for.
+    /// are skipped, never waited for, and rechecked once locked.
     pub const CLAIM_POSTGRES: &str = "UPDATE outbox SET lease_holder = $1, lease_until_ms = $2
-         WHERE seq IN (SELECT seq FROM outbox WHERE state = 'pending' AND next_attempt_ms <= $3
-                       AND lease_until_ms <= $4 ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED)
+         WHERE seq IN (SELECT seq FROM outbox
+                       WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY account_sid, target ORDER BY seq) AS n
+                                                      FROM outbox WHERE state = 'pending' AND next_attempt_ms <= $3
+                                                      AND lease_until_ms <= $3) AS due
+                                     WHERE n <= $4 ORDER BY seq LIMIT $5)
+                       AND state = 'pending' AND lease_until_ms <= $3
+                       FOR UPDATE SKIP LOCKED)
          RETURNING seq, id, account_sid, kind, target, endpoint_id, room_sid, body,
                    idempotency_token, created_ms, expires_ms, attempts, last_error";
     /// Binds id, holder.

@@ -99,13 +99,14 @@ pub async fn claim(
     holder: &str,
     now: Millis,
     lease_ms: i64,
+    per_target: u32,
     limit: u32,
 ) -> Result<Vec<Message>, StoreError> {
     let holder = holder.to_owned();
     let rows: Vec<MessageRow> = writer
         .transact(move |tx| {
             let mut statement = tx.0.prepare_cached(statements::CLAIM_SQLITE).map_err(driver_error)?;
-            let rows = statement.query_map(params![holder, now.0 + lease_ms, now.0, now.0, limit], message_row);
+            let rows = statement.query_map(params![holder, now.0 + lease_ms, now.0, per_target, limit], message_row);
             rows.and_then(Iterator::collect).map_err(driver_error)
         })
         .await?;
