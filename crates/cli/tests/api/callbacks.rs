@@ -4,35 +4,15 @@
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use reqwest::Method;
-use roomlog_core::signature;
 use serde_json::{Map, Value};
 
+use crate::fixtures::twilio_callbacks;
 use crate::helpers::{spawn_app_with, Credentials, Reply, Settings, TestApp};
 use crate::inspect::without_urls;
 
 const ROOM_A: &str = "RM00000000000000000000000000000a01";
 const ROOM_B: &str = "RM00000000000000000000000000000b01";
 const PUBLIC_URL: &str = "http://roomlog.test";
-
-/// The fixture's callbacks, for `account`.
-fn stream(account: &str) -> Vec<Vec<(String, String)>> {
-    let text = include_str!("../fixtures/twilio_room_callbacks.json");
-    let callbacks: Vec<Map<String, Value>> = serde_json::from_str(text).expect("the fixture parses");
-    callbacks
-        .into_iter()
-        .map(|params| {
-            params
-                .into_iter()
-                .map(|(k, v)| {
-                    let value =
-                        if k == "AccountSid" { account.to_owned() } else { v.as_str().expect("text").to_owned() };
-                    (k, value)
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// The same event as a JSON event: PascalCase names in snake_case, `StatusCallbackEvent` as `event`.
 fn as_json_event(params: &[(String, String)]) -> Value {
@@ -59,15 +39,7 @@ async fn app() -> TestApp {
 
 /// Posts one callback signed as Twilio signs it, for the URL Twilio was given (the public URL).
 async fn post_callback(app: &TestApp, params: &[(String, String)]) -> Reply {
-    let url = format!("{PUBLIC_URL}/v1/Video/Callbacks");
-    let signature = signature::compute(&app.auth_token, &url, params);
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-    let request = app
-        .request(Method::POST, "/v1/Video/Callbacks")
-        .header("X-Twilio-Signature", signature)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(body);
-    Reply::of(request).await
+    app.post_callback(PUBLIC_URL, params, None).await
 }
 
 async fn send_all(app: &TestApp, callbacks: &[Vec<(String, String)>]) {
@@ -96,8 +68,8 @@ fn blank(mut summaries: Vec<Value>) -> Vec<Value> {
 #[tokio::test]
 async fn a_callback_stream_shuffled_with_duplicates_gives_the_in_order_and_hand_checked_summaries() {
     let (in_order, shuffled) = (app().await, app().await);
-    send_all(&in_order, &stream(&in_order.account_sid)).await;
-    let mut callbacks = stream(&shuffled.account_sid);
+    send_all(&in_order, &twilio_callbacks(&in_order.account_sid)).await;
+    let mut callbacks = twilio_callbacks(&shuffled.account_sid);
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     let again: Vec<_> = callbacks.choose_multiple(&mut rng, 10).cloned().collect();
     callbacks.extend(again);
@@ -131,9 +103,9 @@ async fn a_callback_stream_shuffled_with_duplicates_gives_the_in_order_and_hand_
 #[tokio::test]
 async fn the_json_events_api_and_callbacks_feeding_one_room_agree_with_either_alone() {
     let (callbacks_only, json_only, mixed) = (app().await, app().await, app().await);
-    send_all(&callbacks_only, &stream(&callbacks_only.account_sid)).await;
-    json_only.ingest(stream(&json_only.account_sid).iter().map(|p| as_json_event(p))).await;
-    let callbacks = stream(&mixed.account_sid);
+    send_all(&callbacks_only, &twilio_callbacks(&callbacks_only.account_sid)).await;
+    json_only.ingest(twilio_callbacks(&json_only.account_sid).iter().map(|p| as_json_event(p))).await;
+    let callbacks = twilio_callbacks(&mixed.account_sid);
     let (by_json, by_callback): (Vec<_>, Vec<_>) = callbacks.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     mixed.ingest(by_json.iter().map(|(_, p)| as_json_event(p))).await;
     let by_callback: Vec<_> = by_callback.into_iter().map(|(_, p)| p.clone()).collect();
@@ -150,7 +122,7 @@ async fn the_json_events_api_and_callbacks_feeding_one_room_agree_with_either_al
 #[tokio::test]
 async fn a_rebuild_from_stored_events_equals_what_ingestion_produced() {
     let app = app().await;
-    send_all(&app, &stream(&app.account_sid)).await;
+    send_all(&app, &twilio_callbacks(&app.account_sid)).await;
     let before = summaries(&app).await;
     let report = app.state.store.rebuild(&app.state.fold, roomlog_core::Millis::now()).await.expect("a rebuild");
     assert_eq!((report.rooms, report.events), (2, 27));
@@ -160,7 +132,7 @@ async fn a_rebuild_from_stored_events_equals_what_ingestion_produced() {
 #[tokio::test]
 async fn a_composition_callback_is_stored_but_changes_no_summary() {
     let app = app().await;
-    let callbacks = stream(&app.account_sid);
+    let callbacks = twilio_callbacks(&app.account_sid);
     let (compositions, rest): (Vec<_>, Vec<_>) = callbacks
         .into_iter()
         .partition(|p| p.iter().any(|(k, v)| k == "StatusCallbackEvent" && v.starts_with("composition-")));

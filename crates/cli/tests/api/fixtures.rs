@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use roomlog_core::sid::{ParticipantSid, RecordingSid, RoomSid, TrackSid};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// Adds or replaces fields of an event: `room.ended(t).with("room_duration", 60)`.
 pub trait With {
@@ -185,4 +185,24 @@ pub fn standup() -> Standup {
         r.ended("2025-10-27T18:30:00.900Z"),
     ];
     Standup { room, alice, bob, carol, alice_again, events }
+}
+
+/// A hand-built Twilio callback stream (tests/fixtures): room A from creation to its
+/// composition, room B created and joined; every `AccountSid` set to `account`.
+pub fn twilio_callbacks(account: &str) -> Vec<Vec<(String, String)>> {
+    let text = include_str!("../fixtures/twilio_room_callbacks.json");
+    let callbacks: Vec<Map<String, Value>> = serde_json::from_str(text).expect("the fixture parses");
+    callbacks
+        .into_iter()
+        .map(|params| {
+            params
+                .into_iter()
+                .map(|(k, v)| {
+                    let value =
+                        if k == "AccountSid" { account.to_owned() } else { v.as_str().expect("text").to_owned() };
+                    (k, value)
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -231,6 +231,28 @@ impl Api {
         reply.json()
     }
 
+    /// Posts a Twilio status callback signed as Twilio signs it for the URL Twilio was given
+    /// (`public_url` + the callbacks path), with this account's auth token.
+    pub async fn post_callback(
+        &self,
+        public_url: &str,
+        params: &[(String, String)],
+        idempotency_token: Option<&str>,
+    ) -> Reply {
+        let url = format!("{public_url}/v1/Video/Callbacks");
+        let signature = roomlog_core::signature::compute(&self.auth_token, &url, params);
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let mut request = self
+            .request(Method::POST, "/v1/Video/Callbacks")
+            .header("X-Twilio-Signature", signature)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(token) = idempotency_token {
+            request = request.header("I-Twilio-Idempotency-Token", token);
+        }
+        Reply::of(request).await
+    }
+
     /// One room summary, which must exist.
     pub async fn room(&self, room_sid: &str) -> Value {
         self.get(&format!("/v1/Video/Rooms/{room_sid}")).await.ok("fetching a room")
