@@ -218,7 +218,7 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
 /// backlog never fills a claim ahead of another target's messages (docs/behaviour.md §6.3).
 pub async fn a_claim_takes_a_bounded_share_of_each_target(store: &dyn Store) {
     let account = new_account(store).await;
-    let targets = vec!["http://app.test/busy".to_owned(), "http://app.test/quiet".to_owned()];
+    let targets = ["http://app.test/busy".to_owned(), "http://app.test/quiet".to_owned()];
     store.set_forward_targets(&account, &targets[..1]).await.unwrap();
     let settings = FoldSettings::default();
     let callback = |i: u32| {
