@@ -441,3 +441,40 @@ async fn dashboard_pages_forbid_scripts_and_framing_and_api_404s_stay_json() {
         browser.get(path).await.assert_error(404, 20404, path);
     }
 }
+
+#[tokio::test]
+async fn the_events_out_page_shows_the_account_s_own_targets_with_their_queues_escaped_and_without_secrets() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let account = app.account_sid.parse().expect("the account SID");
+    let other = Account::generate("other");
+    store.insert_account(&other).await.expect("another account");
+    let hostile = "http://app.test/<script>alert(1)</script>".to_owned();
+    store.set_forward_targets(&account, std::slice::from_ref(&hostile)).await.expect("a forward target");
+    store.set_forward_targets(&other.sid, &["http://other.test/theirs".to_owned()]).await.expect("theirs");
+    let endpoint = roomlog_core::outbox::WebhookEndpoint::generate(account, "http://hooks.test/roomlog");
+    store.insert_webhook_endpoint(&endpoint).await.expect("an endpoint");
+    let mut browser = Browser::new(&app);
+    let before = browser.get("/events-out").await;
+    assert_eq!(before.status, StatusCode::SEE_OTHER, "signed out: sent to sign in");
+
+    // Two rooms first seen: two room.started messages pending for the endpoint (no worker runs here).
+    let (first, second) = (room("one"), room("two"));
+    app.ingest([first.created(&at(0, 0)), second.created(&at(0, 1))]).await;
+    browser.sign_in().await;
+    let page = browser.get("/events-out").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("<script"), "the URL is escaped: {}", page.body);
+    assert!(!page.body.contains(&endpoint.secret), "never the endpoint's secret");
+    assert!(!page.body.contains("other.test"), "never another account's targets");
+    let text = unescape(&page.body);
+    assert!(text.contains(&format!("<td><code>{hostile}</code></td>")), "the forward target: {text}");
+    let row = text.lines().find(|l| l.contains("hooks.test")).expect("the endpoint's row");
+    assert!(
+        row.contains(&format!(
+            "<td>{}</td><td><code>http://hooks.test/roomlog</code></td><td>2</td><td>0</td>",
+            endpoint.id
+        )),
+        "two pending, none failed: {row}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The dashboard: server-rendered HTML at `GET /` over the same queries as the Insights
 //! API, behind a cookie session. No JavaScript; the stylesheet is compiled into the binary.
 
+mod delivery;
 mod format;
 mod provenance;
 mod room;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(rooms::list))
         .route("/rooms/{room_sid}", get(room::fetch))
+        .route("/events-out", get(delivery::show))
         .route("/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
         .route(STYLESHEET_PATH, get(stylesheet))
