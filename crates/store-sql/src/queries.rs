@@ -1,4 +1,4 @@
-//! The list queries: keyset range scans on `(account, time, sid)` indexes (BEHAVIOUR §2).
+//! The list queries: keyset range scans on `(account, time, sid)` indexes (docs/behaviour.md §2).
 
 use roomlog_core::page::PageRequest;
 use roomlog_core::{AccountSid, Millis, RoomFilter, RoomSid};

@@ -477,4 +477,14 @@ async fn the_events_out_page_shows_the_account_s_own_targets_with_their_queues_e
         )),
         "two pending, none failed: {row}"
     );
+
+    // Removed: its queued messages stay until the worker fails them (none runs here), and it stays
+    // listed, as removed, while they remain.
+    assert!(store.remove_webhook_endpoint(&endpoint.id).await.expect("removed"));
+    let text = unescape(&browser.get("/events-out").await.body);
+    let row = text.lines().find(|l| l.contains("hooks.test")).expect("the removed endpoint's row");
+    assert!(
+        row.starts_with("<tr class=\"removed\"><td>removed</td><td></td><td><code>http://hooks.test/roomlog</code></td><td>2</td><td>0</td>"),
+        "kept as removed with its two queued messages: {row}"
+    );
 }

@@ -7,11 +7,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use roomlog_core::outbox::TargetState;
+
 use super::sign_in::SignedIn;
 use super::{page, Nav, PageError};
 use crate::state::AppState;
 
 struct TargetRow {
+    /// `forward`, `webhook`, or `removed` (no longer configured, but messages to it remain).
     kind: &'static str,
     /// The endpoint's id for a webhook endpoint.
     id: String,
@@ -19,8 +22,20 @@ struct TargetRow {
     pending: u64,
     failed: u64,
     last_error: String,
-    /// No longer configured, but messages to it remain.
-    removed: bool,
+}
+
+impl TargetRow {
+    fn new(kind: &'static str, id: String, url: String, state: Option<TargetState>) -> TargetRow {
+        let state = state.unwrap_or(TargetState { target: String::new(), pending: 0, failed: 0, last_error: None });
+        TargetRow {
+            kind,
+            id,
+            url,
+            pending: state.pending,
+            failed: state.failed,
+            last_error: state.last_error.unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -38,32 +53,18 @@ pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> Result<
         let i = states.iter().position(|s| s.target == url);
         i.map(|i| states.swap_remove(i))
     };
-    let mut rows = Vec::new();
-    let configured = state.store.forward_targets(account).await?.into_iter().map(|url| ("forward", String::new(), url));
+    let forwards = state.store.forward_targets(account).await?.into_iter().map(|url| ("forward", String::new(), url));
     let endpoints = state.store.webhook_endpoints(Some(account)).await?.into_iter().map(|e| ("webhook", e.id, e.url));
-    for (kind, id, url) in configured.chain(endpoints).collect::<Vec<_>>() {
-        let known = take(&url);
-        rows.push(TargetRow {
-            kind,
-            id,
-            pending: known.as_ref().map_or(0, |s| s.pending),
-            failed: known.as_ref().map_or(0, |s| s.failed),
-            last_error: known.and_then(|s| s.last_error).unwrap_or_default(),
-            url,
-            removed: false,
-        });
-    }
-    for gone in states {
-        rows.push(TargetRow {
-            kind: "removed",
-            id: String::new(),
-            url: gone.target,
-            pending: gone.pending,
-            failed: gone.failed,
-            last_error: gone.last_error.unwrap_or_default(),
-            removed: true,
-        });
-    }
+    let mut rows: Vec<TargetRow> = forwards
+        .chain(endpoints)
+        .map(|(kind, id, url)| {
+            let known = take(&url);
+            TargetRow::new(kind, id, url, known)
+        })
+        .collect();
+    rows.extend(
+        states.into_iter().map(|gone| TargetRow::new("removed", String::new(), gone.target.clone(), Some(gone))),
+    );
     let view = DeliveryPage { nav: Some(signed_in.nav()), account: account.to_string(), rows };
     Ok(page(StatusCode::OK, &view))
 }
