@@ -43,6 +43,7 @@ async fn serve(args: settings::ServeArgs) -> anyhow::Result<()> {
     let public_base = args.public_url.clone().unwrap_or_else(|| format!("http://{}", application.address()));
     let mut delivery = roomlog_client::delivery::DeliveryConfig::new(&public_base);
     delivery.lease = args.outbox_lease.0;
+    delivery.wake = application.state().outbox_wake.clone();
     tokio::spawn(roomlog_client::delivery::run(application.state().store.clone(), delivery, stopped.clone()));
     if let Some(schedule) = schedule {
         println!("importing from {} every {:?}", schedule.options.from, schedule.every);

@@ -3,17 +3,23 @@
 //! room webhooks signed per Standard Webhooks — and records how each attempt ended.
 //!
 //! Every target has its own queue and its own bounded number of deliveries in flight, started
-//! in queue order, so one slow or dead target never delays another; a message whose target's
-//! queue is full is handed back and claimed again later.
+//! in queue order, so one slow or dead target never delays another; a target whose queue is
+//! full is skipped by the claims until it drains. Attempts are recorded in batches, one
+//! transaction for all that ended since the last, so that recording keeps up with a fast
+//! target. The worker claims when the server accepts new events (`DeliveryConfig::wake`), when a
+//! full queue has room again, and every `poll` for what other nodes queued and retries fall due.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use roomlog_core::outbox::{retry, room_webhook_body, standard_webhook_signature, Attempt, Message, MessageKind};
+use roomlog_core::outbox::{
+    retry, room_webhook_body, standard_webhook_signature, Attempt, Message, MessageKind, TargetKey,
+};
 use roomlog_core::{signature, Millis, Store};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
 
 /// How the worker runs; `DeliveryConfig::new` has the defaults.
 #[derive(Debug, Clone)]
@@ -22,7 +28,7 @@ pub struct DeliveryConfig {
     pub public_base: String,
     /// This node's name in message leases.
     pub holder: String,
-    /// Between two claims when nothing was due.
+    /// Between two claims when nothing woke the worker.
     pub poll: Duration,
     /// One attempt's limit (connect to last byte).
     pub timeout: Duration,
@@ -31,6 +37,8 @@ pub struct DeliveryConfig {
     /// A claimed message is this node's for this long; a dead node's messages are free after
     /// it. Longer than a message can wait in its target's queue plus one attempt.
     pub lease: Duration,
+    /// Notified when this node accepts new events, which may have queued messages.
+    pub wake: Arc<Notify>,
 }
 
 impl DeliveryConfig {
@@ -42,8 +50,9 @@ impl DeliveryConfig {
             holder: format!("node-{}-{}", std::process::id(), hex(&id)),
             poll: Duration::from_millis(100),
             timeout: Duration::from_secs(10),
-            per_target: 16,
+            per_target: 64,
             lease: Duration::from_secs(60),
+            wake: Arc::new(Notify::new()),
         }
     }
 }
@@ -52,12 +61,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Messages claimed per round, at most `PER_TARGET` of one target's, and messages queued per
-/// target before the rest are handed back: with 16 in flight, a queued message waits at most
-/// two attempts' timeouts before it is sent, well within the default lease.
+/// Messages claimed per round, at most `PER_TARGET` of one target's; a target with `BACKLOG`
+/// messages queued and not yet started is skipped. A queued message so waits behind fewer than
+/// `BACKLOG + PER_TARGET` others, 64 at a time: at most four attempts' timeouts (40 s) before
+/// it is sent, within the default lease.
 const CLAIM: u32 = 256;
-const PER_TARGET: u32 = 32;
-const QUEUE: usize = 32;
+const PER_TARGET: u32 = 128;
+const BACKLOG: usize = 128;
+/// The shortest time between two claims: a burst of accepted events wakes the worker often,
+/// and each claim is a write.
+const CLAIM_GAP: Duration = Duration::from_millis(10);
+/// Attempts recorded in one transaction, at most.
+const RECORD_BATCH: usize = 512;
 
 /// Runs until `stop` turns true; in-flight deliveries finish or their leases expire.
 pub async fn run(store: Arc<dyn Store>, config: DeliveryConfig, mut stop: watch::Receiver<bool>) {
@@ -73,39 +88,53 @@ pub async fn run(store: Arc<dyn Store>, config: DeliveryConfig, mut stop: watch:
             return;
         }
     };
-    let sender = Arc::new(Sender { store: store.clone(), client, config: config.clone() });
+    let (record, finished) = mpsc::unbounded_channel();
+    tokio::spawn(recorder(store.clone(), config.holder.clone(), finished));
+    let sender = Arc::new(Sender { store: store.clone(), client, config: config.clone(), record });
     let lease_ms = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
-    let mut queues: HashMap<(String, String), mpsc::Sender<Message>> = HashMap::new();
+    let mut queues: HashMap<TargetKey, TargetQueue> = HashMap::new();
     loop {
-        let claimed = match store.claim_messages(&config.holder, Millis::now(), lease_ms, PER_TARGET, CLAIM).await {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                tracing::warn!(%error, "the outbox cannot claim messages; retrying");
-                Vec::new()
-            }
-        };
-        // Nothing due, or a target's queue is full: wait a poll before claiming again rather
-        // than claiming the same handed-back messages in a loop.
-        let mut idle = claimed.is_empty();
+        let skip: Vec<TargetKey> = queues.iter().filter(|(_, q)| q.is_full()).map(|(key, _)| key.clone()).collect();
+        let claimed =
+            match store.claim_messages(&config.holder, Millis::now(), lease_ms, PER_TARGET, CLAIM, &skip).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(%error, "the outbox cannot claim messages; retrying");
+                    Vec::new()
+                }
+            };
+        let more_due = claimed.len() == CLAIM as usize;
         for message in claimed {
-            let key = (message.message.account_sid.to_string(), message.message.target.clone());
-            let queue = queues.entry(key).or_insert_with(|| target_queue(sender.clone()));
-            if let Err(error) = queue.try_send(message) {
-                let message = match error {
-                    mpsc::error::TrySendError::Full(m) | mpsc::error::TrySendError::Closed(m) => m,
-                };
+            let queue =
+                queues.entry(message.message.target_key()).or_insert_with(|| TargetQueue::start(sender.clone()));
+            if let Err(message) = queue.push(message) {
+                // Its queue stopped (a delivery panicked): another claim will take it.
                 let _ = store.release_message(&message.message.id, &config.holder).await;
-                idle = true;
             }
         }
-        if idle {
+        if !more_due {
             tokio::select! {
                 _ = tokio::time::sleep(config.poll) => {}
+                _ = config.wake.notified() => {}
                 _ = stop.changed() => return,
             }
-        } else if *stop.borrow() {
+        }
+        if *stop.borrow() {
             return;
         }
+        tokio::time::sleep(CLAIM_GAP).await;
+    }
+}
+
+/// Records attempts as they end, all those waiting in one transaction.
+async fn recorder(store: Arc<dyn Store>, holder: String, mut finished: mpsc::UnboundedReceiver<(Message, Attempt)>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        if let Err(error) = store.finish_messages(&holder, &batch, Millis::now()).await {
+            // Their leases expire and the messages are sent again: at least once.
+            tracing::warn!(%error, attempts = batch.len(), "could not record deliveries");
+        }
+        batch.clear();
     }
 }
 
@@ -113,28 +142,58 @@ struct Sender {
     store: Arc<dyn Store>,
     client: reqwest::Client,
     config: DeliveryConfig,
+    record: mpsc::UnboundedSender<(Message, Attempt)>,
 }
 
 /// One target's queue: deliveries start in queue order, at most `per_target` at a time.
-fn target_queue(sender: Arc<Sender>) -> mpsc::Sender<Message> {
-    let (queue, mut messages) = mpsc::channel::<Message>(QUEUE);
-    tokio::spawn(async move {
-        let permits = Arc::new(Semaphore::new(sender.config.per_target.max(1)));
-        while let Some(message) = messages.recv().await {
-            let Ok(permit) = permits.clone().acquire_owned().await else { return };
-            let sender = sender.clone();
-            tokio::spawn(async move {
-                sender.deliver(message).await;
-                drop(permit);
-            });
-        }
-    });
-    queue
+struct TargetQueue {
+    messages: mpsc::UnboundedSender<Message>,
+    /// Queued and not yet started.
+    backlog: Arc<AtomicUsize>,
+}
+
+impl TargetQueue {
+    fn start(sender: Arc<Sender>) -> TargetQueue {
+        let (queue, mut messages) = mpsc::unbounded_channel::<Message>();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let waiting = backlog.clone();
+        tokio::spawn(async move {
+            let permits = Arc::new(Semaphore::new(sender.config.per_target.max(1)));
+            while let Some(message) = messages.recv().await {
+                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                if waiting.fetch_sub(1, Ordering::AcqRel) == BACKLOG {
+                    // The claims skipped this target; it has room again.
+                    sender.config.wake.notify_one();
+                }
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    let attempt = sender.deliver(&message).await;
+                    drop(permit);
+                    let _ = sender.record.send((message, attempt));
+                });
+            }
+        });
+        TargetQueue { messages: queue, backlog }
+    }
+
+    fn is_full(&self) -> bool {
+        self.backlog.load(Ordering::Acquire) >= BACKLOG
+    }
+
+    /// Queues a message; gives it back if the queue has stopped.
+    fn push(&self, message: Message) -> Result<(), Box<Message>> {
+        self.backlog.fetch_add(1, Ordering::AcqRel);
+        self.messages.send(message).map_err(|e| {
+            self.backlog.fetch_sub(1, Ordering::AcqRel);
+            Box::new(e.0)
+        })
+    }
 }
 
 impl Sender {
-    async fn deliver(&self, message: Message) {
-        let attempt = match self.attempt(&message).await {
+    /// One attempt, and how it ended.
+    async fn deliver(&self, message: &Message) -> Attempt {
+        let attempt = match self.attempt(message).await {
             Ok(()) => Attempt::Delivered,
             Err(Failure::Transient { error, retry_after_ms }) => {
                 let now = Millis::now();
@@ -149,10 +208,7 @@ impl Sender {
         if let Attempt::Retry { error, .. } | Attempt::Failed { error } = &attempt {
             tracing::info!(message = %message.message.id, kind = %message.message.kind, %error, "delivery attempt failed");
         }
-        if let Err(error) = self.store.finish_message(&message, &self.config.holder, &attempt, Millis::now()).await {
-            // The lease expires and the message is sent again: at least once.
-            tracing::warn!(message = %message.message.id, %error, "could not record a delivery");
-        }
+        attempt
     }
 
     async fn attempt(&self, message: &Message) -> Result<(), Failure> {

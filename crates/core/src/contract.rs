@@ -163,7 +163,7 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
     store.append(&[relayed(&account, created.clone(), "RoomSid=x&A=1")], &settings, now).await.unwrap();
     store.append(&[relayed(&account, created.clone(), "RoomSid=x&A=1")], &settings, now).await.unwrap();
     store.append(&[relayed(&other, created, "RoomSid=x")], &settings, now).await.unwrap();
-    let claimed = store.claim_messages("node-a", now, 60_000, 100, 100).await.unwrap();
+    let claimed = store.claim_messages("node-a", now, 60_000, 100, 100, &[]).await.unwrap();
     let forwards: Vec<_> = claimed.iter().filter(|m| m.message.kind == MessageKind::Forward).collect();
     assert_eq!(forwards.len(), 2, "one per target, none for a repeat or for an account without targets");
     assert_eq!(
@@ -175,28 +175,27 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
         .all(|m| m.message.body == "RoomSid=x&A=1" && m.message.idempotency_token.as_deref() == Some("idem-1")));
     assert!(forwards.iter().all(|m| m.message.account_sid == account && m.attempts == 0));
     assert!(forwards[0].seq < forwards[1].seq);
-    assert!(store.claim_messages("node-b", now, 60_000, 100, 100).await.unwrap().is_empty(), "leased to node-a");
+    assert!(store.claim_messages("node-b", now, 60_000, 100, 100, &[]).await.unwrap().is_empty(), "leased to node-a");
 
     let (first, second) = (forwards[0].clone(), forwards[1].clone());
-    store.finish_message(&first, "node-a", &Attempt::Delivered, now).await.unwrap();
     let later = Millis(T0 + 1000);
-    store
-        .finish_message(&second, "node-a", &Attempt::Retry { at: later, error: "HTTP 503".into() }, now)
-        .await
-        .unwrap();
+    let retry = Attempt::Retry { at: later, error: "HTTP 503".into() };
+    // Two attempts recorded in one call.
+    store.finish_messages("node-a", &[(first, Attempt::Delivered), (second.clone(), retry)], now).await.unwrap();
     assert!(
-        store.claim_messages("node-b", Millis(T0 + 999), 60_000, 100, 100).await.unwrap().is_empty(),
+        store.claim_messages("node-b", Millis(T0 + 999), 60_000, 100, 100, &[]).await.unwrap().is_empty(),
         "not due yet"
     );
-    let again = store.claim_messages("node-b", later, 60_000, 100, 100).await.unwrap();
+    let again = store.claim_messages("node-b", later, 60_000, 100, 100, &[]).await.unwrap();
     assert_eq!((again.len(), again[0].attempts, again[0].message.id.as_str()), (1, 1, second.message.id.as_str()));
     assert_eq!(again[0].last_error.as_deref(), Some("HTTP 503"));
-    store.finish_message(&again[0], "node-a", &Attempt::Delivered, later).await.unwrap();
+    store.finish_messages("node-a", &[(again[0].clone(), Attempt::Delivered)], later).await.unwrap();
     assert!(
-        store.claim_messages("node-c", later, 60_000, 100, 100).await.unwrap().is_empty(),
+        store.claim_messages("node-c", later, 60_000, 100, 100, &[]).await.unwrap().is_empty(),
         "only the holder finishes it"
     );
-    store.finish_message(&again[0], "node-b", &Attempt::Failed { error: "HTTP 410".into() }, later).await.unwrap();
+    let failed = Attempt::Failed { error: "HTTP 410".into() };
+    store.finish_messages("node-b", &[(again[0].clone(), failed)], later).await.unwrap();
     let failed = store.failed_messages().await.unwrap();
     assert_eq!(
         (failed.len(), failed[0].id.as_str(), failed[0].last_error.as_str()),
@@ -208,15 +207,17 @@ pub async fn callbacks_queue_one_forward_per_target_in_their_transaction(store: 
     assert_eq!(store.retry_failed(Some("msg_none"), later).await.unwrap(), 0);
     assert_eq!(store.retry_failed(None, later).await.unwrap(), 1);
     assert!(store.failed_messages().await.unwrap().is_empty());
-    let requeued = store.claim_messages("node-d", later, 10, 100, 100).await.unwrap();
+    let requeued = store.claim_messages("node-d", later, 10, 100, 100, &[]).await.unwrap();
     assert_eq!(requeued[0].message.id, second.message.id, "re-queued with its id");
-    let expired = store.claim_messages("node-e", Millis(T0 + 1010), 60_000, 100, 100).await.unwrap();
+    let expired = store.claim_messages("node-e", Millis(T0 + 1010), 60_000, 100, 100, &[]).await.unwrap();
     assert_eq!(expired.len(), 1, "a lease that expired is free for another node");
 }
 
 /// A claim takes at most its per-target share of each target's due messages, so one target's
-/// backlog never fills a claim ahead of another target's messages (docs/behaviour.md §6.3).
+/// backlog never fills a claim ahead of another target's messages, and none of a target it is
+/// told to skip (docs/behaviour.md §6.3).
 pub async fn a_claim_takes_a_bounded_share_of_each_target(store: &dyn Store) {
+    use crate::outbox::TargetKey;
     let account = new_account(store).await;
     let targets = ["http://app.test/busy".to_owned(), "http://app.test/quiet".to_owned()];
     store.set_forward_targets(&account, &targets[..1]).await.unwrap();
@@ -229,11 +230,19 @@ pub async fn a_claim_takes_a_bounded_share_of_each_target(store: &dyn Store) {
     store.append(&busy, &settings, Millis(T0)).await.unwrap();
     store.set_forward_targets(&account, &targets[1..]).await.unwrap();
     store.append(&[callback(9)], &settings, Millis(T0)).await.unwrap();
-    let claimed = store.claim_messages("n", Millis(T0), 60_000, 2, 3).await.unwrap();
+    let claimed = store.claim_messages("n", Millis(T0), 60_000, 2, 3, &[]).await.unwrap();
     let to = |target: &str| claimed.iter().filter(|m| m.message.target == target).count();
     assert_eq!((to(&targets[0]), to(&targets[1])), (2, 1), "two of the busy target's five, and the quiet one's");
     assert!(claimed.windows(2).all(|w| w[0].seq < w[1].seq), "in queue order");
-    let rest = store.claim_messages("m", Millis(T0), 60_000, 10, 10).await.unwrap();
+    let skip = [claimed[0].message.target_key()];
+    assert_eq!(skip[0].target, targets[0]);
+    assert!(
+        store.claim_messages("m", Millis(T0), 60_000, 10, 10, &skip).await.unwrap().is_empty(),
+        "a skipped target's messages stay where they are"
+    );
+    // The same URL is another target for another account.
+    let elsewhere = [TargetKey { account_sid: AccountSid::generate(), target: targets[0].clone() }];
+    let rest = store.claim_messages("m", Millis(T0), 60_000, 10, 10, &elsewhere).await.unwrap();
     assert_eq!(rest.len(), 3, "the busy target's other three are still due");
 }
 
@@ -251,7 +260,7 @@ pub async fn rooms_are_announced_when_first_seen_and_when_final(store: &dyn Stor
         .append(&stamp(&account, vec![event(&room, "room-ended", 10_000, json!({}))]), &settings, Millis(T0))
         .await
         .unwrap();
-    let claim = |at: i64| store.claim_messages("n", Millis(at), 600_000, 100, 100);
+    let claim = |at: i64| store.claim_messages("n", Millis(at), 600_000, 100, 100, &[]);
     let first = claim(T0).await.unwrap();
     assert_eq!(
         first.iter().map(|m| m.message.kind).collect::<Vec<_>>(),

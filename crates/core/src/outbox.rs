@@ -119,6 +119,27 @@ impl NewMessage {
     pub fn new_id() -> String {
         format!("msg_{}", random_hex(12))
     }
+
+    /// The queue it waits in.
+    pub fn target_key(&self) -> TargetKey {
+        TargetKey { account_sid: self.account_sid.clone(), target: self.target.clone() }
+    }
+}
+
+/// One account's target: its messages share a queue and a bound on deliveries in flight
+/// (docs/behaviour.md §6.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetKey {
+    pub account_sid: AccountSid,
+    pub target: String,
+}
+
+impl TargetKey {
+    /// The account and the target joined by a newline, which neither can hold: how the claim
+    /// queries name a target to skip.
+    pub fn joined(&self) -> String {
+        format!("{}\n{}", self.account_sid, self.target)
+    }
 }
 
 /// A queued message, as the delivery worker claims it.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use crate::account::{Account, ApiKey, LiveKitKey};
 use crate::event::AccountEvent;
 use crate::fold::FoldSettings;
-use crate::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
+use crate::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use crate::page::{PageRequest, Row};
 use crate::query::RoomFilter;
 use crate::sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
@@ -203,7 +203,8 @@ pub trait Store: Send + Sync + 'static {
     /// Whether there was such an endpoint.
     async fn remove_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError>;
     /// Up to `limit` pending messages due at `now` that no one holds, in queue order and at
-    /// most `per_target` of each target, leased to `holder` for `lease_ms`.
+    /// most `per_target` of each target, none of the targets in `skip` (those whose queues on
+    /// this node are full), leased to `holder` for `lease_ms`.
     async fn claim_messages(
         &self,
         holder: &str,
@@ -211,14 +212,15 @@ pub trait Store: Send + Sync + 'static {
         lease_ms: i64,
         per_target: u32,
         limit: u32,
+        skip: &[TargetKey],
     ) -> Result<Vec<Message>, StoreError>;
-    /// Records an attempt of a message `holder` claimed: delivered (removed), retried later, or
-    /// failed; and the target's latest outcome.
-    async fn finish_message(
+    /// Records, in one transaction, attempts of messages `holder` claimed: each delivered
+    /// (removed), retried later, or failed; and each target's latest outcome. A message whose
+    /// lease `holder` no longer has is left as it is.
+    async fn finish_messages(
         &self,
-        message: &Message,
         holder: &str,
-        attempt: &Attempt,
+        finished: &[(Message, Attempt)],
         now: Millis,
     ) -> Result<(), StoreError>;
     /// Gives a claimed message back untried.

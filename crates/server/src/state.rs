@@ -4,7 +4,8 @@
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-use roomlog_core::{FoldSettings, Store, TokenKey};
+use roomlog_core::{AccountEvent, AppendOutcome, FoldSettings, Millis, Store, StoreError, TokenKey};
+use tokio::sync::Notify;
 
 use crate::config::ServerConfig;
 use crate::credential_cache::CredentialCache;
@@ -16,6 +17,9 @@ pub struct Shared {
     pub fold: FoldSettings,
     pub credentials: CredentialCache,
     pub cache: ResponseCache,
+    /// Woken when events are accepted, so that this node's delivery worker claims the messages
+    /// they queued at once rather than at its next poll (docs/design.md, "Outbox").
+    pub outbox_wake: Arc<Notify>,
     tokens: OnceLock<TokenKey>,
 }
 
@@ -39,8 +43,19 @@ impl AppState {
             fold,
             credentials: CredentialCache::default(),
             cache,
+            outbox_wake: Arc::new(Notify::new()),
             tokens: OnceLock::new(),
         }))
+    }
+
+    /// Appends events with the server's fold settings, and wakes the delivery worker if any
+    /// was new (a new event is what queues messages).
+    pub async fn append(&self, events: &[AccountEvent], now: Millis) -> Result<AppendOutcome, StoreError> {
+        let outcome = self.store.append(events, &self.fold, now).await?;
+        if outcome.accepted > 0 {
+            self.outbox_wake.notify_one();
+        }
+        Ok(outcome)
     }
 
     /// Called once the database is migrated: from now on the server serves requests.

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey, LiveKitKey};
-use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
+use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
 use roomlog_core::JobRun;
@@ -285,17 +285,17 @@ impl Store for PostgresStore {
         lease_ms: i64,
         per_target: u32,
         limit: u32,
+        skip: &[TargetKey],
     ) -> Result<Vec<Message>, StoreError> {
-        outbox::claim(&self.pool, holder, now, lease_ms, per_target, limit).await
+        outbox::claim(&self.pool, holder, now, lease_ms, per_target, limit, skip).await
     }
-    async fn finish_message(
+    async fn finish_messages(
         &self,
-        message: &Message,
         holder: &str,
-        attempt: &Attempt,
+        finished: &[(Message, Attempt)],
         now: Millis,
     ) -> Result<(), StoreError> {
-        outbox::finish(&self.pool, message, holder, attempt, now).await
+        outbox::finish(&self.pool, holder, finished, now).await
     }
     async fn release_message(&self, id: &str, holder: &str) -> Result<(), StoreError> {
         outbox::release(&self.pool, id, holder).await

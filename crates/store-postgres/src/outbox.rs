@@ -2,10 +2,12 @@
 //! sqlx. A claim skips rows other nodes are claiming (`FOR UPDATE SKIP LOCKED`), and a lease
 //! left by a dead node expires.
 
-use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
+use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use roomlog_core::{AccountSid, Millis, StoreError};
 use roomlog_store_sql::numbered;
-use roomlog_store_sql::outbox::{expires, statements, target_state, EndpointRow, FailedRow, MessageRow};
+use roomlog_store_sql::outbox::{
+    expires, recorded, skipped, statements, target_state, EndpointRow, FailedRow, MessageRow,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
@@ -100,6 +102,7 @@ pub async fn claim(
     lease_ms: i64,
     per_target: u32,
     limit: u32,
+    skip: &[TargetKey],
 ) -> Result<Vec<Message>, StoreError> {
     let rows = sqlx::query(statements::CLAIM_POSTGRES)
         .bind(holder)
@@ -107,6 +110,7 @@ pub async fn claim(
         .bind(now.0)
         .bind(i64::from(per_target))
         .bind(i64::from(limit))
+        .bind(skipped(skip))
         .fetch_all(pool)
         .await
         .map_err(store_error)?;
@@ -120,55 +124,33 @@ pub async fn claim(
 
 pub async fn finish(
     pool: &PgPool,
-    message: &Message,
     holder: &str,
-    attempt: &Attempt,
+    finished: &[(Message, Attempt)],
     now: Millis,
 ) -> Result<(), StoreError> {
-    let id = &message.message.id;
     let mut tx = pool.begin().await.map_err(store_error)?;
-    let (error, delivered) = match attempt {
-        Attempt::Delivered => {
-            sqlx::query(&numbered(statements::DELIVERED))
-                .bind(id)
-                .bind(holder)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            (None, Some(now.0))
+    for (message, attempt) in finished {
+        let m = &message.message;
+        let r = recorded(attempt, now);
+        let sql = numbered(r.statement);
+        let mut statement = sqlx::query(&sql);
+        if let Some(at) = r.next_attempt {
+            statement = statement.bind(at);
         }
-        Attempt::Retry { at, error } => {
-            sqlx::query(&numbered(statements::RETRY))
-                .bind(at.0)
-                .bind(error)
-                .bind(id)
-                .bind(holder)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            (Some(error.clone()), None)
+        if let Some(error) = r.error {
+            statement = statement.bind(error);
         }
-        Attempt::Failed { error } => {
-            sqlx::query(&numbered(statements::FAILED))
-                .bind(error)
-                .bind(id)
-                .bind(holder)
-                .execute(&mut *tx)
-                .await
-                .map_err(store_error)?;
-            (Some(error.clone()), None)
-        }
-    };
-    let at = error.as_ref().map(|_| now.0);
-    sqlx::query(&numbered(statements::TARGET_OUTCOME))
-        .bind(message.message.account_sid.as_str())
-        .bind(&message.message.target)
-        .bind(error)
-        .bind(at)
-        .bind(delivered)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        statement.bind(&m.id).bind(holder).execute(&mut *tx).await.map_err(store_error)?;
+        sqlx::query(&numbered(statements::TARGET_OUTCOME))
+            .bind(m.account_sid.as_str())
+            .bind(&m.target)
+            .bind(r.error)
+            .bind(r.error_at)
+            .bind(r.delivered_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+    }
     tx.commit().await.map_err(store_error)
 }
 

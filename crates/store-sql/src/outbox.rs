@@ -3,7 +3,9 @@
 //! that cause them; a delivery worker claims them under a lease.
 
 use roomlog_core::fold::update::Announce;
-use roomlog_core::outbox::{retry, FailedMessage, Message, MessageKind, NewMessage, TargetState, WebhookEndpoint};
+use roomlog_core::outbox::{
+    retry, Attempt, FailedMessage, Message, MessageKind, NewMessage, TargetKey, TargetState, WebhookEndpoint,
+};
 use roomlog_core::{AccountEvent, AccountSid, Millis, RoomSid, StoreError, StoredJson};
 
 /// Statements both dialects accept, with `?` placeholders (`numbered` turns them into `$n`),
@@ -27,24 +29,28 @@ pub mod statements {
     /// The columns `MessageRow` reads, in order.
     pub const MESSAGE_COLUMNS: &str = "seq, id, account_sid, kind, target, endpoint_id, room_sid, body,
          idempotency_token, created_ms, expires_ms, attempts, last_error";
-    /// Binds holder, lease end, now, per-target cap, limit. At most the cap of each target's
-    /// due messages is claimed at a time, so a target with a long backlog cannot fill a claim
-    /// and hold back the others (docs/behaviour.md §6.3). SQLite runs one writer, so a plain
-    /// update is a claim.
+    /// Binds holder, lease end, now, per-target cap, limit, and the targets to skip (a JSON
+    /// array of `TargetKey::joined`). At most the cap of each target's due messages is claimed
+    /// at a time, so a target with a long backlog cannot fill a claim and hold back the others,
+    /// and none of a target whose queue is full (docs/behaviour.md §6.3). SQLite runs one
+    /// writer, so a plain update is a claim.
     pub const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_holder = ?1, lease_until_ms = ?2
          WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY account_sid, target ORDER BY seq) AS n
                                         FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ?3
-                                        AND lease_until_ms <= ?3)
+                                        AND lease_until_ms <= ?3
+                                        AND account_sid || char(10) || target NOT IN (SELECT value FROM json_each(?6)))
                        WHERE n <= ?4 ORDER BY seq LIMIT ?5)
          RETURNING seq, id, account_sid, kind, target, endpoint_id, room_sid, body,
                    idempotency_token, created_ms, expires_ms, attempts, last_error";
-    /// The same for PostgreSQL, where nodes claim concurrently: rows another node is claiming
-    /// are skipped, never waited for, and rechecked once locked.
+    /// The same for PostgreSQL (the targets to skip as a text array), where nodes claim
+    /// concurrently: rows another node is claiming are skipped, never waited for, and rechecked
+    /// once locked.
     pub const CLAIM_POSTGRES: &str = "UPDATE outbox SET lease_holder = $1, lease_until_ms = $2
          WHERE seq IN (SELECT seq FROM outbox
                        WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY account_sid, target ORDER BY seq) AS n
                                                       FROM outbox WHERE state = 'pending' AND next_attempt_ms <= $3
-                                                      AND lease_until_ms <= $3) AS due
+                                                      AND lease_until_ms <= $3
+                                                      AND NOT (account_sid || chr(10) || target = ANY($6))) AS due
                                      WHERE n <= $4 ORDER BY seq LIMIT $5)
                        AND state = 'pending' AND lease_until_ms <= $3
                        FOR UPDATE SKIP LOCKED)
@@ -181,6 +187,37 @@ impl TryFrom<FailedRow> for FailedMessage {
 
 pub fn target_state(target: String, pending: i64, failed: i64, last_error: Option<String>) -> TargetState {
     TargetState { target, pending: pending.max(0) as u64, failed: failed.max(0) as u64, last_error }
+}
+
+/// What recording one attempt writes: `statement` binds `next_attempt` if there is one, then
+/// `error` if there is one, then the message id and the holder; `TARGET_OUTCOME` then binds the
+/// account, the target, `error`, `error_at` and `delivered_at`.
+pub struct Recorded<'a> {
+    pub statement: &'static str,
+    pub next_attempt: Option<i64>,
+    pub error: Option<&'a str>,
+    pub error_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+}
+
+pub fn recorded(attempt: &Attempt, now: Millis) -> Recorded<'_> {
+    let (statement, next_attempt, error) = match attempt {
+        Attempt::Delivered => (statements::DELIVERED, None, None),
+        Attempt::Retry { at, error } => (statements::RETRY, Some(at.0), Some(error.as_str())),
+        Attempt::Failed { error } => (statements::FAILED, None, Some(error.as_str())),
+    };
+    Recorded {
+        statement,
+        next_attempt,
+        error,
+        error_at: error.map(|_| now.0),
+        delivered_at: error.is_none().then_some(now.0),
+    }
+}
+
+/// The targets a claim skips, as the claim statements bind them.
+pub fn skipped(skip: &[TargetKey]) -> Vec<String> {
+    skip.iter().map(TargetKey::joined).collect()
 }
 
 /// When a queued message expires.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use roomlog_core::account::{Account, ApiKey, LiveKitKey};
-use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
+use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
 use roomlog_core::JobRun;
@@ -213,17 +213,17 @@ impl Store for SqliteStore {
         lease_ms: i64,
         per_target: u32,
         limit: u32,
+        skip: &[TargetKey],
     ) -> Result<Vec<Message>, StoreError> {
-        outbox::claim(&self.writer, holder, now, lease_ms, per_target, limit).await
+        outbox::claim(&self.writer, holder, now, lease_ms, per_target, limit, skip).await
     }
-    async fn finish_message(
+    async fn finish_messages(
         &self,
-        message: &Message,
         holder: &str,
-        attempt: &Attempt,
+        finished: &[(Message, Attempt)],
         now: Millis,
     ) -> Result<(), StoreError> {
-        outbox::finish(&self.writer, message, holder, attempt, now).await
+        outbox::finish(&self.writer, holder, finished, now).await
     }
     async fn release_message(&self, id: &str, holder: &str) -> Result<(), StoreError> {
         outbox::release(&self.writer, id, holder).await

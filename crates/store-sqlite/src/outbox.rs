@@ -1,9 +1,11 @@
 //! The outbox in SQLite: the shared statements and rows (`roomlog_store_sql::outbox`) on
 //! rusqlite; every write through the writer thread, which also makes a claim atomic.
 
-use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetState, WebhookEndpoint};
+use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use roomlog_core::{AccountSid, Millis, StoreError};
-use roomlog_store_sql::outbox::{expires, statements, target_state, EndpointRow, FailedRow, MessageRow};
+use roomlog_store_sql::outbox::{
+    expires, recorded, skipped, statements, target_state, EndpointRow, FailedRow, MessageRow,
+};
 use rusqlite::params;
 
 use crate::connection::driver_error;
@@ -101,12 +103,15 @@ pub async fn claim(
     lease_ms: i64,
     per_target: u32,
     limit: u32,
+    skip: &[TargetKey],
 ) -> Result<Vec<Message>, StoreError> {
     let holder = holder.to_owned();
+    let skip = serde_json::to_string(&skipped(skip)).map_err(|e| StoreError::Other(Box::new(e)))?;
     let rows: Vec<MessageRow> = writer
         .transact(move |tx| {
             let mut statement = tx.0.prepare_cached(statements::CLAIM_SQLITE).map_err(driver_error)?;
-            let rows = statement.query_map(params![holder, now.0 + lease_ms, now.0, per_target, limit], message_row);
+            let rows =
+                statement.query_map(params![holder, now.0 + lease_ms, now.0, per_target, limit, skip], message_row);
             rows.and_then(Iterator::collect).map_err(driver_error)
         })
         .await?;
@@ -117,32 +122,30 @@ pub async fn claim(
 
 pub async fn finish(
     writer: &Writer,
-    message: &Message,
     holder: &str,
-    attempt: &Attempt,
+    finished: &[(Message, Attempt)],
     now: Millis,
 ) -> Result<(), StoreError> {
-    let (id, holder, attempt) = (message.message.id.clone(), holder.to_owned(), attempt.clone());
-    let (account, target) = (message.message.account_sid.to_string(), message.message.target.clone());
+    let (holder, finished) = (holder.to_owned(), finished.to_vec());
     writer
         .transact(move |tx| {
-            let (error, delivered) = match &attempt {
-                Attempt::Delivered => {
-                    tx.0.execute(statements::DELIVERED, params![id, holder]).map_err(driver_error)?;
-                    (None, Some(now.0))
+            for (message, attempt) in &finished {
+                let m = &message.message;
+                let r = recorded(attempt, now);
+                let mut binds: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(4);
+                if let Some(at) = &r.next_attempt {
+                    binds.push(at);
                 }
-                Attempt::Retry { at, error } => {
-                    tx.0.execute(statements::RETRY, params![at.0, error, id, holder]).map_err(driver_error)?;
-                    (Some(error.clone()), None)
+                if let Some(error) = &r.error {
+                    binds.push(error);
                 }
-                Attempt::Failed { error } => {
-                    tx.0.execute(statements::FAILED, params![error, id, holder]).map_err(driver_error)?;
-                    (Some(error.clone()), None)
-                }
-            };
-            let at = error.as_ref().map(|_| now.0);
-            tx.0.execute(statements::TARGET_OUTCOME, params![account, target, error, at, delivered])
-                .map_err(driver_error)?;
+                binds.extend([&m.id as &dyn rusqlite::ToSql, &holder]);
+                tx.0.prepare_cached(r.statement).and_then(|mut s| s.execute(binds.as_slice())).map_err(driver_error)?;
+                let outcome = params![m.account_sid.as_str(), m.target, r.error, r.error_at, r.delivered_at];
+                tx.0.prepare_cached(statements::TARGET_OUTCOME)
+                    .and_then(|mut s| s.execute(outcome))
+                    .map_err(driver_error)?;
+            }
             Ok(())
         })
         .await

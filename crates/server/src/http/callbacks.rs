@@ -71,6 +71,6 @@ async fn receive(
     };
     let event =
         AccountEvent::new(account.sid, None, event, "callback", request.all.raw().to_string()).with_relay(relay);
-    state.store.append(std::slice::from_ref(&event), &state.fold, now).await?;
+    state.append(std::slice::from_ref(&event), now).await?;
     Ok(StatusCode::NO_CONTENT)
 }

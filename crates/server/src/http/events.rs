@@ -41,7 +41,7 @@ async fn receive(
         _ => ApiError::invalid(rejection.body_text()),
     })?;
     let events = parse_batch(&auth.account, &body)?;
-    let outcome = state.store.append(&events, &state.fold, Millis::now()).await?;
+    let outcome = state.append(&events, Millis::now()).await?;
     let body = json!({"accepted": outcome.accepted, "duplicates": outcome.duplicates});
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }

@@ -60,7 +60,7 @@ async fn receive(
         return Err(ApiError::invalid("id must be at most 256 characters"));
     }
     let event = AccountEvent::new(key.account_sid, event_id, event, "livekit", raw.to_owned());
-    let outcome = state.store.append(std::slice::from_ref(&event), &state.fold, now).await?;
+    let outcome = state.append(std::slice::from_ref(&event), now).await?;
     Ok(answer(outcome.accepted, outcome.duplicates, 0))
 }
 
