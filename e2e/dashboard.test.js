@@ -165,6 +165,34 @@ test('participants still connected have open-ended, labelled bars', async () => 
   await shot('room-in-progress.png');
 });
 
+test('the Events out page lists the forward target and the webhook endpoint with their backlog and last error', async () => {
+  await page.goto(`${BASE}/`);
+  await Promise.all([page.waitForNavigation(), page.click('header a[href="/events-out"]')]);
+  assert.equal(new URL(page.url()).pathname, '/events-out');
+  const row = (kind) => page.locator('table.delivery tbody tr', { has: page.locator(`td:first-child:text-is("${kind}")`) });
+  const cells = async (kind) => (await row(kind).locator('td').allInnerTexts()).map((t) => t.trim());
+  // Kind, endpoint id, URL, pending, failed, last error.
+  assert.deepEqual((await cells('forward')).slice(0, 5), ['forward', '', 'http://127.0.0.1:1/twilio', '0', '0'],
+    'JSON events are not Twilio callbacks: nothing to forward');
+  // Every seeded room started and ended: its webhooks wait for an endpoint that refuses
+  // connections. The first attempt's error shows once the worker has made it.
+  const webhookId = env('ROOMLOG_E2E_WEBHOOK_ID');
+  let webhook = [];
+  for (let i = 0; i < 50; i += 1) {
+    webhook = await cells('webhook');
+    if (webhook[5]) break;
+    await page.waitForTimeout(200);
+    await page.reload();
+  }
+  assert.deepEqual(webhook.slice(0, 3), ['webhook', webhookId, 'http://127.0.0.1:1/hooks']);
+  assert.ok(Number(webhook[3]) >= ROOMS.length, `a room.started at least per seeded room, pending: ${webhook[3]}`);
+  assert.equal(webhook[4], '0', 'a refused connection is retried, never failed at once');
+  assert.match(webhook[5], /cannot connect to http:\/\/127\.0\.0\.1:1\/hooks/);
+  const text = await page.locator('main').innerText();
+  assert.ok(!text.includes(env('ROOMLOG_E2E_WEBHOOK_SECRET')) && !text.includes('whsec_'), 'the secret is never shown');
+  await shot('events-out.png');
+});
+
 test('signing out ends the session', async () => {
   await page.goto(`${BASE}/`);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/sign-out"] button')]);
