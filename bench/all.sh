@@ -9,6 +9,7 @@ run() { python3 run.py "$@"; }
 run read --db "sqlite://$DATA/sqlite-1m.db" --label sqlite-1m "$@"
 run memory --db "sqlite://$DATA/sqlite-1m.db" --label sqlite-1m --runs 5 "$@"
 run write --label writes "$@"
+run forward --label forward --runs 5 "$@"
 run prism --label prism "$@"
 run read --db "sqlite://$DATA/sqlite-1m.db" --label sqlite-1m-nocache --response-cache 0 "$@"
 run read --db "sqlite://$DATA/sqlite-10m.db" --rooms 10000000 --label sqlite-10m --cases first,filtered,rare,rare_type "$@"

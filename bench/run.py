@@ -7,6 +7,8 @@ bounded in time.
   run.py read    --db URL --label NAME [--cases a,b] [--runs 3] [--duration 10]
   run.py write   --label NAME [--runs 3] [--duration 10]
   run.py memory  --db URL --label NAME      (peak RSS under the read cases, start-to-ready)
+  run.py forward --label NAME [--runs 3] [--burst 2000] [--app-delay 5]
+                                            (a callback burst forwarded to a 5 ms application)
   run.py prism   --label NAME               (Stoplight Prism mocking the OpenAPI document)
   run.py table   --label A,B                 (prints the README tables from results/)
 """
@@ -38,7 +40,7 @@ WORK = os.environ.get("BENCH_WORK", "/tmp/roomlog-bench")
 ACCOUNT_SID = "ACbeac0000000000000000000000000001"
 AUTH_TOKEN = "bench0auth0token0000000000000001"
 AUTH = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
-SERVER_PORT, CEILING_PORT, PRISM_PORT = 39080, 39081, 39082
+SERVER_PORT, CEILING_PORT, PRISM_PORT, APP_PORT = 39080, 39081, 39082, 39083
 SERVER = f"http://127.0.0.1:{SERVER_PORT}"
 END_OF_HISTORY = "2026-01-01T00:00:00Z"
 THIRTY_DAYS_BEFORE_END = "2025-12-02T00:00:00Z"
@@ -90,11 +92,11 @@ def wait_ready(url, process, timeout=120):
 
 
 class Server:
-    """A server process pinned to the server core, stopped on exit."""
+    """A server process pinned to the server core (or another), stopped on exit."""
 
-    def __init__(self, argv, ready_url, env=None):
+    def __init__(self, argv, ready_url, env=None, core=SERVER_CORE):
         self.process = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE] + argv,
+            ["taskset", "-c", core] + argv,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, **(env or {})}, start_new_session=True)
         self.started = time.perf_counter()
@@ -142,6 +144,25 @@ def wrk(url, script, args, duration, connections):
     if result["non2xx"] or result["socket_errors"]:
         raise SystemExit(f"wrk saw errors against {url}: {result}\n{out.stdout}")
     return result
+
+
+def burst(url, signed, connections, limit=120):
+    """Sends every pre-signed callback of `signed` once (wrk/burst.lua) and returns its line:
+    the wall-clock times of the first callback sent and the last one answered."""
+    argv = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{limit}s", "--timeout", "10s",
+            "-s", os.path.join(HERE, "wrk", "burst.lua"), url, "--", signed]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for line in process.stdout:
+            if line.startswith("{"):
+                result = json.loads(line)
+                if "error" in result:
+                    raise SystemExit(f"the burst was refused: {result}")
+                return result
+        raise SystemExit("wrk ended before the burst was answered")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 # ---- read cases -------------------------------------------------------------------------
@@ -307,6 +328,15 @@ def run_memory(args):
 
 # ---- write cases -------------------------------------------------------------------------
 
+def fresh_sqlite(name):
+    """The path of a SQLite database under WORK, with any earlier one removed."""
+    db = os.path.join(WORK, name)
+    for suffix in ["", "-wal", "-shm"]:
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    return db
+
+
 def run_write(args):
     os.makedirs(WORK, exist_ok=True)
     results = {"naive": [], "callbacks": [], "batches": []}
@@ -314,20 +344,14 @@ def run_write(args):
     subprocess.run([LOADER, "batch-template", "--out", template], check=True)
     for run in range(args.runs):
         wait_quiet()
-        naive_db = os.path.join(WORK, "naive.db")
-        for suffix in ["", "-wal", "-shm"]:
-            if os.path.exists(naive_db + suffix):
-                os.remove(naive_db + suffix)
+        naive_db = fresh_sqlite("naive.db")
         out = subprocess.run(["taskset", "-c", SERVER_CORE, LOADER, "naive", "--database-url", f"sqlite://{naive_db}",
                               "--seconds", str(args.duration)], capture_output=True, text=True, check=True)
         naive = json.loads(out.stdout.strip().splitlines()[-1])
         results["naive"].append(naive["events_per_sec"])
 
         for case in ["callbacks", "batches"]:
-            db = os.path.join(WORK, f"write-{case}.db")
-            for suffix in ["", "-wal", "-shm"]:
-                if os.path.exists(db + suffix):
-                    os.remove(db + suffix)
+            db = fresh_sqlite(f"write-{case}.db")
             with roomlog(f"sqlite://{db}"):
                 if case == "callbacks":
                     signed = os.path.join(WORK, "callbacks.tsv")
@@ -348,6 +372,63 @@ def run_write(args):
         "write_callbacks_ratio": summarise([c / n for c, n in zip(results["callbacks"], results["naive"])]),
         "write_batch_events_per_sec": summarise(results["batches"]),
     })
+
+
+# ---- forwarding ---------------------------------------------------------------------------
+
+def run_forward(args):
+    """A burst of signed callbacks from 64 senders into a fresh SQLite roomlog whose account
+    forwards to an application answering in --app-delay ms: the time until the application
+    has every callback, against the time roomlog took to accept them (docs/behaviour.md §6)."""
+    os.makedirs(WORK, exist_ok=True)
+    app_url = f"http://127.0.0.1:{APP_PORT}"
+    runs = []
+    for run in range(args.runs):
+        load = wait_quiet()
+        db = fresh_sqlite("forward.db")
+        signed = os.path.join(WORK, "burst.tsv")
+        subprocess.run([LOADER, "callbacks", "--url", f"{SERVER}/v1/Video/Callbacks", "--count", str(args.burst),
+                        "--run", str(run), "--out", signed], check=True)
+        with open(signed) as lines:
+            count = sum(1 for line in lines if line.strip())
+        # The same burst (other rooms) into a roomlog that forwards nothing: what forwarding
+        # costs ingest.
+        plain_signed = os.path.join(WORK, "burst-plain.tsv")
+        subprocess.run([LOADER, "callbacks", "--url", f"{SERVER}/v1/Video/Callbacks", "--count", str(args.burst),
+                        "--run", str(run + 100), "--out", plain_signed], check=True)
+        with roomlog(f"sqlite://{fresh_sqlite('forward-plain.db')}"):
+            plain = burst(f"{SERVER}/v1/Video/Callbacks", plain_signed, 64)
+        # The application shares the load tool's core: it sleeps, it hardly computes.
+        with Server([CEILING, "app", f"127.0.0.1:{APP_PORT}", str(args.app_delay)], f"{app_url}/stats",
+                    core=LOAD_CORE) as _, roomlog(f"sqlite://{db}"):
+            subprocess.run([ROOMLOG, "accounts", "update", ACCOUNT_SID, "--forward-to", f"{app_url}/twilio",
+                            "--database-url", f"sqlite://{db}"], check=True, stdout=subprocess.DEVNULL)
+            accepted = burst(f"{SERVER}/v1/Video/Callbacks", signed, 64)
+            deadline = time.time() + 120
+            while True:
+                stats = json.loads(get(f"{app_url}/stats", auth=False)[1])
+                if stats["distinct"] >= count or time.time() > deadline:
+                    break
+                time.sleep(0.01)
+            if stats["distinct"] < count:
+                raise SystemExit(f"only {stats['distinct']} of {count} callbacks forwarded within 120 s")
+        # Both from the load tool's first callback: to its last answer, and to the
+        # application's last arrival.
+        accept_s = accepted["last_answered"] - accepted["first_sent"]
+        forward_s = stats["last_ms"] / 1000 - accepted["first_sent"]
+        plain_s = plain["last_answered"] - plain["first_sent"]
+        runs.append({"burst": count, "accept_s": accept_s, "forward_s": forward_s, "ratio": forward_s / accept_s,
+                     "accept_unforwarded_s": plain_s, "repeats": stats["received"] - stats["distinct"], "load": load})
+        log(f"forward run {run}: {count} callbacks accepted in {accept_s:.3f} s ({plain_s:.3f} s with no target), "
+            f"all forwarded after {forward_s:.3f} s: ratio {forward_s / accept_s:.2f} "
+            f"({stats['received'] - stats['distinct']} repeats)")
+    save(args.label, {"forward_burst": {
+        "ratio": summarise([r["ratio"] for r in runs]),
+        "accept_s": summarise([r["accept_s"] for r in runs]),
+        "forward_s": summarise([r["forward_s"] for r in runs]),
+        "accept_unforwarded_s": summarise([r["accept_unforwarded_s"] for r in runs]),
+        "accept_cost": summarise([r["accept_s"] / r["accept_unforwarded_s"] for r in runs]),
+        "app_delay_ms": args.app_delay, "senders": 64, "runs": runs}})
 
 
 # ---- Prism ---------------------------------------------------------------------------------
@@ -402,7 +483,7 @@ def run_table(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["read", "write", "memory", "prism", "table"])
+    parser.add_argument("command", choices=["read", "write", "memory", "forward", "prism", "table"])
     parser.add_argument("--db")
     parser.add_argument("--label", required=True)
     parser.add_argument("--rooms", type=int, default=1_000_000)
@@ -413,11 +494,14 @@ def main():
     parser.add_argument("--pool", type=int, default=8, help="roomlog --database-pool")
     parser.add_argument("--response-cache", type=int, help="roomlog --response-cache (MiB; 0 = off)")
     parser.add_argument("--callbacks", type=int, default=150_000, help="pre-signed callbacks per run")
+    parser.add_argument("--burst", type=int, default=2000, help="callbacks in the forward burst")
+    parser.add_argument("--app-delay", type=int, default=5, help="the forward case's application answers after this (ms)")
     parser.add_argument("--max-load", type=float, default=0.5, help="wait for a 1-minute load average below this")
     parser.add_argument("--patience", type=int, default=300, help="longest wait for a quiet machine, in seconds")
     args = parser.parse_args()
     QUIET.update(limit=args.max_load, patience=args.patience)
-    commands = {"read": run_read, "write": run_write, "memory": run_memory, "prism": run_prism, "table": run_table}
+    commands = {"read": run_read, "write": run_write, "memory": run_memory, "forward": run_forward,
+                "prism": run_prism, "table": run_table}
     commands[args.command](args)
 
 

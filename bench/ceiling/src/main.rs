@@ -1,7 +1,10 @@
 //! The ceiling server: the same HTTP stack as roomlog (axum on tokio), answering each recorded
 //! URL with the bytes roomlog answered it with, precomputed. Whatever roomlog does beyond this
 //! (auth, parsing, the database, rendering) is what the ratio to this server measures.
+//! `app LISTEN DELAY_MS` is the other mode: the application roomlog forwards callbacks to.
 #![forbid(unsafe_code)]
+
+mod app;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,11 +45,17 @@ async fn answer(State(answers): State<Answers>, uri: Uri) -> Response {
 }
 
 /// `ceiling LISTEN DIR`: DIR holds `index.tsv` (`path?query<TAB>file` per line) and the files.
+/// `ceiling app LISTEN DELAY_MS`: the application of the forward case.
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let (Some(listen), Some(dir)) = (args.next(), args.next()) else {
-        anyhow::bail!("usage: roomlog-bench-ceiling LISTEN DIR");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, listen, delay] = args.as_slice() {
+        if mode == "app" {
+            return app::serve(listen, delay.parse().context("DELAY_MS: a number of milliseconds")?).await;
+        }
+    }
+    let [listen, dir] = args.as_slice() else {
+        anyhow::bail!("usage: roomlog-bench-ceiling LISTEN DIR | roomlog-bench-ceiling app LISTEN DELAY_MS");
     };
     let dir = std::path::PathBuf::from(dir);
     let index = std::fs::read_to_string(dir.join("index.tsv")).context("reading index.tsv")?;
@@ -57,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
         answers.insert(url.to_owned(), Bytes::from(body));
     }
     let app = Router::new().fallback(answer).with_state(Arc::new(answers));
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    let listener = tokio::net::TcpListener::bind(listen.as_str()).await?;
     println!("ceiling listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
