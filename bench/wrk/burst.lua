@@ -4,11 +4,13 @@
 -- callback sent and the last one answered, and stops sending (wrk itself runs out its -d; the
 -- driver stops it once the line is out). Connections that find the list used up ask for
 -- /healthz until then.
+package.path = package.path .. ";" .. debug.getinfo(1, "S").source:match("@(.*/)") .. "?.lua"
 local ffi = require("ffi")
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_usec; } roomlog_timeval;
   int gettimeofday(roomlog_timeval *tv, void *tz);
 ]]
+local signed = require("signed")
 local function now()
   local tv = ffi.new("roomlog_timeval")
   ffi.C.gettimeofday(tv, nil)
@@ -22,13 +24,7 @@ local sent, answered, first_sent = 0, 0, nil
 local checked = false
 
 function init(args)
-  for line in io.lines(args[1]) do
-    local signature, body = line:match("^([^\t]+)\t(.*)$")
-    if signature then
-      signatures[#signatures + 1] = signature
-      bodies[#bodies + 1] = body
-    end
-  end
+  signatures, bodies = signed.load(args[1])
 end
 
 function request()

@@ -2,18 +2,13 @@
 -- `roomlog-bench-loader callbacks`), each once: `wrk ... -s callbacks.lua URL -- FILE`.
 package.path = package.path .. ";" .. debug.getinfo(1, "S").source:match("@(.*/)") .. "?.lua"
 local report = require("report")
+local signed = require("signed")
 
 local signatures, bodies = {}, {}
 local next_index = 1
 
 function init(args)
-  for line in io.lines(args[1]) do
-    local signature, body = line:match("^([^\t]+)\t(.*)$")
-    if signature then
-      signatures[#signatures + 1] = signature
-      bodies[#bodies + 1] = body
-    end
-  end
+  signatures, bodies = signed.load(args[1])
 end
 
 function request()
