@@ -496,6 +496,88 @@ fn imported(room_sid: &RoomSid, name: &str, n: usize) -> ImportedRoom {
     ImportedRoom { room, participants }
 }
 
+/// docs/behaviour.md §7.2: one identity's sessions in every room of the account, newest
+/// `join_time` first, exact and case-sensitive, bounded by `join_time`, keyset paged; imported
+/// rooms' participants included; another account's never.
+pub async fn one_identity_s_sessions_are_found_across_rooms(store: &dyn Store) {
+    use crate::query::IdentityFilter;
+    let account = new_account(store).await;
+    let other = new_account(store).await;
+    let settings = FoldSettings::default();
+    let join = |room: &RoomSid, at_ms: i64, identity: &str, seed: &str| {
+        let sid = ParticipantSid::from_seed(format!("{room}{seed}").as_bytes());
+        (
+            sid.to_string(),
+            event(
+                room,
+                "participant-connected",
+                at_ms,
+                json!({"participant_sid": sid, "participant_identity": identity}),
+            ),
+        )
+    };
+    let (first, second) = (RoomSid::generate(), RoomSid::generate());
+    let mut expected = Vec::new();
+    let mut events =
+        vec![event(&first, "room-created", 0, json!({})), event(&second, "room-created", 5_000, json!({}))];
+    for (room, at_ms, identity, seed) in [
+        (&first, 1_000, "alice", "a1"),
+        (&first, 9_000, "alice", "a2"),
+        (&second, 6_000, "alice", "a3"),
+        (&second, 7_000, "Alice", "x"),
+        (&second, 8_000, "bob", "b"),
+    ] {
+        let (sid, e) = join(room, at_ms, identity, seed);
+        if identity == "alice" {
+            expected.push((at_ms, sid));
+        }
+        events.push(e);
+    }
+    store.append(&stamp(&account, events), &settings, Millis(T0)).await.unwrap();
+    let elsewhere = RoomSid::generate();
+    let (_, foreign) = join(&elsewhere, 2_000, "alice", "f");
+    store
+        .append(&stamp(&other, vec![event(&elsewhere, "room-created", 0, json!({})), foreign]), &settings, Millis(T0))
+        .await
+        .unwrap();
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = expected.into_iter().map(|(_, sid)| sid).collect();
+
+    let alice = IdentityFilter { identity: "alice".into(), created_after: None, created_before: None };
+    let all = store.list_identity_sessions(&account, &alice, &first_page(10)).await.unwrap();
+    assert_eq!(
+        sids(&all),
+        expected,
+        "newest join first, in both rooms, re-joins apart, not 'Alice', not the other account's"
+    );
+    let rooms: Vec<String> =
+        all.iter().map(|r| parse_summary::<ParticipantSummary>(Some(r.json.clone())).room_sid.to_string()).collect();
+    assert_eq!(rooms, [first.to_string(), second.to_string(), first.to_string()]);
+
+    let page1 = store.list_identity_sessions(&account, &alice, &first_page(2)).await.unwrap();
+    assert_eq!(page1.len(), 3, "PageSize + 1 rows are fetched");
+    let after = Cursor { direction: Direction::Next, time_secs: page1[1].time_secs, sid: page1[1].sid.clone() };
+    let request = PageRequest { size: 2, page: 1, cursor: Some(after), offset: 0, cutoff: None };
+    assert_eq!(sids(&store.list_identity_sessions(&account, &alice, &request).await.unwrap()), expected[2..].to_vec());
+
+    let bounded = IdentityFilter {
+        created_after: Some(Millis(T0 + 6_000)),
+        created_before: Some(Millis(T0 + 9_000)),
+        ..alice.clone()
+    };
+    let rows = store.list_identity_sessions(&account, &bounded, &first_page(10)).await.unwrap();
+    assert_eq!(sids(&rows), expected[1..2].to_vec(), "after inclusive, before exclusive");
+    let nobody = IdentityFilter { identity: "carol".into(), ..alice };
+    assert!(store.list_identity_sessions(&account, &nobody, &first_page(10)).await.unwrap().is_empty());
+
+    // An imported room's participants are found too.
+    let archived = imported(&RoomSid::generate(), "archived", 2);
+    let upstream_sid = archived.participants[1].participant_sid.to_string();
+    store.import_rooms(&account, &[archived], None).await.unwrap();
+    let user = IdentityFilter { identity: "user-1".into(), created_after: None, created_before: None };
+    assert_eq!(sids(&store.list_identity_sessions(&account, &user, &first_page(10)).await.unwrap()), [upstream_sid]);
+}
+
 fn parse_summary<T: serde::de::DeserializeOwned>(json: Option<crate::summary::StoredJson>) -> T {
     serde_json::from_str(&json.expect("the summary exists").0).expect("a stored summary parses")
 }
@@ -581,6 +663,7 @@ macro_rules! store_contract_tests {
             appending_counts_new_events_and_repeats,
             an_event_id_is_scoped_to_its_room,
             lists_are_ordered_filtered_keyset_paged_and_isolated,
+            one_identity_s_sessions_are_found_across_rooms,
             time_alone_settles_rooms_when_revisited,
             a_rebuild_equals_incremental_ingestion,
             a_batch_repeating_an_event_stores_it_once,

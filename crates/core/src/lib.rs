@@ -22,7 +22,7 @@ pub use account::{Account, ApiKey};
 pub use event::{AccountEvent, EventError, Relay, RoomEvent};
 pub use fold::{fold, FoldSettings, Folded, RoomState};
 pub use page::{Cursor, Direction, Page, PageRequest, Row, TokenKey, TokenState};
-pub use query::{Paging, ParamError, RoomFilter};
+pub use query::{IdentityFilter, Paging, ParamError, RoomFilter};
 pub use sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
 pub use store::{AppendOutcome, Checkpoint, ImportOutcome, ImportedRoom, JobRun, RebuildReport, Store, StoreError};
 pub use summary::{ParticipantSummary, RoomSummary, StoredJson};

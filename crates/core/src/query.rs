@@ -124,6 +124,64 @@ pub fn parse_room_list<'a>(
     Ok((filter, paging.finish()))
 }
 
+/// Whose sessions an identity search wants (docs/behaviour.md §7.2): one identity, exactly, and
+/// optionally a `join_time` range, inclusive after and exclusive before, like the rooms list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityFilter {
+    pub identity: String,
+    pub created_after: Option<Millis>,
+    pub created_before: Option<Millis>,
+}
+
+impl IdentityFilter {
+    /// The filters as query pairs, in the order of docs/behaviour.md §7.2 for `meta` URLs.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = vec![("Identity", self.identity.clone())];
+        if let Some(after) = self.created_after {
+            pairs.push(("CreatedAfter", after.to_api_string()));
+        }
+        if let Some(before) = self.created_before {
+            pairs.push(("CreatedBefore", before.to_api_string()));
+        }
+        pairs
+    }
+
+    /// A canonical text of the filter set, to which page tokens are bound.
+    pub fn canonical(&self) -> String {
+        let after = self.created_after.map_or(String::new(), |m| m.0.to_string());
+        let before = self.created_before.map_or(String::new(), |m| m.0.to_string());
+        format!("i={}:{};a={after};b={before}", self.identity.len(), self.identity)
+    }
+}
+
+/// Reads an identity search's parameters; a missing or empty `Identity` is refused. Otherwise
+/// as `parse_room_list`: unknown parameters ignored, the last of a repeated one kept.
+pub fn parse_identity_search<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(IdentityFilter, Paging), ParamError> {
+    let mut identity = None;
+    let (mut created_after, mut created_before) = (None, None);
+    let mut paging = PagingParser::default();
+    for (key, value) in pairs {
+        if value.is_empty() {
+            continue;
+        }
+        match key {
+            "Identity" => identity = Some(value.to_owned()),
+            "CreatedAfter" => {
+                created_after = Some(Millis::parse_lenient(value).map_err(|e| invalid("CreatedAfter", e))?)
+            }
+            "CreatedBefore" => {
+                created_before = Some(Millis::parse_lenient(value).map_err(|e| invalid("CreatedBefore", e))?)
+            }
+            other => paging.read(other, value)?,
+        }
+    }
+    let identity =
+        identity.ok_or_else(|| invalid("Identity", "is required: the participant identity to search for"))?;
+    Ok((IdentityFilter { identity, created_after, created_before }, paging.finish()))
+}
+
 /// Reads the paging parameters alone (the participants listing has no filters).
 pub fn parse_paging<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Paging, ParamError> {
     let mut paging = PagingParser::default();
@@ -218,6 +276,26 @@ mod tests {
         ] {
             assert_eq!(parse_room_list([(key, value)]).unwrap_err().param, key);
         }
+    }
+
+    #[test]
+    fn an_identity_search_needs_an_identity_and_keeps_it_exactly() {
+        for pairs in [vec![], vec![("Identity", "")], vec![("PageSize", "5")]] {
+            assert_eq!(parse_identity_search(pairs).unwrap_err().param, "Identity");
+        }
+        let (filter, paging) =
+            parse_identity_search([("Identity", "Alice Smith"), ("CreatedAfter", "2025-10-27"), ("PageSize", "2")])
+                .unwrap();
+        assert_eq!(filter.identity, "Alice Smith");
+        assert_eq!(filter.created_after, Some(Millis::parse_lenient("2025-10-27").unwrap()));
+        assert_eq!(paging.page_size, 2);
+        assert_eq!(filter.query_pairs()[0], ("Identity", "Alice Smith".to_owned()));
+        assert_eq!(
+            parse_identity_search([("Identity", "a"), ("CreatedBefore", "soon")]).unwrap_err().param,
+            "CreatedBefore"
+        );
+        let other = parse_identity_search([("Identity", "alice smith")]).unwrap().0;
+        assert_ne!(filter.canonical(), other.canonical(), "case matters");
     }
 
     #[test]

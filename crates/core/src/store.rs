@@ -7,7 +7,7 @@ use crate::event::AccountEvent;
 use crate::fold::FoldSettings;
 use crate::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use crate::page::{PageRequest, Row};
-use crate::query::RoomFilter;
+use crate::query::{IdentityFilter, RoomFilter};
 use crate::sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
 use crate::summary::{ParticipantSummary, RoomSummary, StoredJson};
 use crate::time::Millis;
@@ -152,6 +152,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         account: &AccountSid,
         room: &RoomSid,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError>;
+    /// One identity's sessions across the account's rooms, newest `join_time` first, then
+    /// participant SID descending (docs/behaviour.md §7.2).
+    async fn list_identity_sessions(
+        &self,
+        account: &AccountSid,
+        filter: &IdentityFilter,
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError>;
     async fn participant(

@@ -12,6 +12,7 @@ use crate::{dashboard, http};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(http::insights::router())
+        .merge(http::identity::router())
         .merge(http::events::router())
         .merge(http::callbacks::router())
         .merge(http::livekit::router())

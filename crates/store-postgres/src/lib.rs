@@ -29,8 +29,8 @@ use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
 use roomlog_core::JobRun;
 use roomlog_core::{
-    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
-    ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
+    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, IdentityFilter, ImportOutcome,
+    ImportedRoom, Millis, ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
 };
 use roomlog_store_sql::{numbered, statements, Arg, Query};
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions};
@@ -212,6 +212,14 @@ impl Store for PostgresStore {
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
         self.rows(roomlog_store_sql::list_participants(account, room, request)).await
+    }
+    async fn list_identity_sessions(
+        &self,
+        account: &AccountSid,
+        filter: &IdentityFilter,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.rows(roomlog_store_sql::list_identity_sessions(account, filter, request)).await
     }
     async fn participant(
         &self,

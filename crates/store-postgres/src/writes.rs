@@ -119,6 +119,7 @@ impl WriteTx for PgTx {
                 .bind(room.as_str())
                 .bind(&participant.participant_sid)
                 .bind(participant.join_time_secs)
+                .bind(&participant.identity)
                 .bind(&participant.json.0)
                 .execute(&mut *self.0)
                 .await

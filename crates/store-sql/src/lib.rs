@@ -11,7 +11,7 @@ pub mod outbox;
 mod queries;
 mod writes;
 
-pub use queries::{list_participants, list_rooms, numbered, Arg, Query};
+pub use queries::{list_identity_sessions, list_participants, list_rooms, numbered, Arg, Query};
 pub use writes::{append, append_many, rebuild_room, revisit, Destinations, DueRoom, WriteTx, REVISIT_BATCH};
 
 /// Statements both dialects accept, with `?` placeholders (`numbered` turns them into `$n`).
@@ -27,9 +27,10 @@ pub mod statements {
            create_time = excluded.create_time, room_name = excluded.room_name, room_type = excluded.room_type,
            codecs = excluded.codecs, revisit_ms = excluded.revisit_ms, state = excluded.state, summary = excluded.summary";
     pub const UPSERT_PARTICIPANT: &str =
-        "INSERT INTO participants (account_sid, room_sid, participant_sid, join_time, summary) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO participants (account_sid, room_sid, participant_sid, join_time, identity, summary)
+         VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_sid, room_sid, participant_sid) DO UPDATE SET
-           join_time = excluded.join_time, summary = excluded.summary";
+           join_time = excluded.join_time, identity = excluded.identity, summary = excluded.summary";
     pub const DELETE_PARTICIPANTS: &str = "DELETE FROM participants WHERE account_sid = ? AND room_sid = ?";
     pub const DUE_ROOMS: &str =
         "SELECT account_sid, room_sid, state FROM rooms WHERE revisit_ms <= ? ORDER BY revisit_ms LIMIT ?";

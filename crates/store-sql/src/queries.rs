@@ -1,7 +1,7 @@
 //! The list queries: keyset range scans on `(account, time, sid)` indexes (docs/behaviour.md §2).
 
 use roomlog_core::page::PageRequest;
-use roomlog_core::{AccountSid, Millis, RoomFilter, RoomSid};
+use roomlog_core::{AccountSid, IdentityFilter, Millis, RoomFilter, RoomSid};
 
 /// A bind parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,23 @@ pub fn list_participants(account: &AccountSid, room: &RoomSid, request: &PageReq
     );
     query.args.extend([Arg::Text(account.to_string()), Arg::Text(room.to_string())]);
     push_page(&mut query, request, "join_time", "participant_sid", false);
+    query
+}
+
+/// One identity's sessions across the account's rooms, newest `join_time` first
+/// (docs/behaviour.md §7.2): a range scan of the `participants_by_identity` index.
+pub fn list_identity_sessions(account: &AccountSid, filter: &IdentityFilter, request: &PageRequest) -> Query {
+    let mut query = Query::new(
+        "SELECT join_time, participant_sid, summary FROM participants WHERE account_sid = ? AND identity = ?",
+    );
+    query.args.extend([Arg::Text(account.to_string()), Arg::Text(filter.identity.clone())]);
+    if let Some(after) = filter.created_after {
+        query.push(" AND join_time >= ?", [Arg::Int(ceil_secs(after))]);
+    }
+    if let Some(before) = filter.created_before {
+        query.push(" AND join_time < ?", [Arg::Int(ceil_secs(before))]);
+    }
+    push_page(&mut query, request, "join_time", "participant_sid", true);
     query
 }
 

@@ -27,8 +27,8 @@ use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
 use roomlog_core::JobRun;
 use roomlog_core::{
-    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, ImportOutcome, ImportedRoom, Millis,
-    ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
+    AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, IdentityFilter, ImportOutcome,
+    ImportedRoom, Millis, ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
 };
 
 pub use crate::connection::path_of as database_path;
@@ -140,6 +140,14 @@ impl Store for SqliteStore {
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
         self.readers.list_participants(account, room, request).await
+    }
+    async fn list_identity_sessions(
+        &self,
+        account: &AccountSid,
+        filter: &IdentityFilter,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.readers.list_identity_sessions(account, filter, request).await
     }
     async fn participant(
         &self,

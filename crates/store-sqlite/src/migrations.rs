@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 6, description: "add leases", sql: include_str!("../migrations/0006_add_leases.sql") },
     Migration { version: 7, description: "add outbox", sql: include_str!("../migrations/0007_add_outbox.sql") },
+    Migration {
+        version: 8,
+        description: "add participant identity",
+        sql: include_str!("../migrations/0008_add_participant_identity.sql"),
+    },
 ];
 
 /// sqlx's table, column for column.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use roomlog_core::page::{PageRequest, Row};
-use roomlog_core::{AccountSid, ParticipantSid, RoomFilter, RoomSid, StoreError, StoredJson};
+use roomlog_core::{AccountSid, IdentityFilter, ParticipantSid, RoomFilter, RoomSid, StoreError, StoredJson};
 use roomlog_store_sql::{statements, Arg, Query};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OptionalExtension, ToSql};
@@ -88,6 +88,15 @@ impl Readers {
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
         self.rows(roomlog_store_sql::list_participants(account, room, request)).await
+    }
+
+    pub async fn list_identity_sessions(
+        &self,
+        account: &AccountSid,
+        filter: &IdentityFilter,
+        request: &PageRequest,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.rows(roomlog_store_sql::list_identity_sessions(account, filter, request)).await
     }
 
     pub async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError> {

@@ -65,6 +65,7 @@ impl WriterTx<'_> {
                     room.as_str(),
                     participant.participant_sid,
                     participant.join_time_secs,
+                    participant.identity,
                     participant.json.0
                 ])
                 .map_err(driver_error)?;

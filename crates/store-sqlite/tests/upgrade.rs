@@ -5,7 +5,9 @@ use std::path::Path;
 
 use roomlog_core::account::LiveKitKey;
 use roomlog_core::page::PageRequest;
-use roomlog_core::{AccountEvent, AccountSid, ApiKeySid, FoldSettings, Millis, RoomEvent, RoomFilter, Store};
+use roomlog_core::{
+    AccountEvent, AccountSid, ApiKeySid, FoldSettings, IdentityFilter, Millis, RoomEvent, RoomFilter, Store,
+};
 use roomlog_store_sqlite::SqliteStore;
 use sha2::{Digest, Sha384};
 
@@ -102,6 +104,10 @@ async fn a_database_from_0_1_0_upgrades_in_place() {
     assert_eq!(sids, ROOMS);
     let room = ROOMS[0].parse().unwrap();
     assert_eq!(store.list_participants(&account, &room, &page()).await.unwrap().len(), 2);
+    // Migration 0008 filled in the identity of every participant written before it.
+    let judy = IdentityFilter { identity: "judy-1".into(), created_after: None, created_before: None };
+    let found = store.list_identity_sessions(&account, &judy, &page()).await.unwrap();
+    assert_eq!(found.iter().map(|row| row.sid.as_str()).collect::<Vec<_>>(), ["PAa4525e2e27d4e93fd3d2449b1bad6d13"]);
 
     let settings = FoldSettings::default();
     let new_room = "RM000000ffffffffffffffffffffffffff";

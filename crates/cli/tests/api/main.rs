@@ -14,6 +14,7 @@ mod events;
 mod fixtures;
 mod health;
 mod helpers;
+mod identity;
 mod import;
 mod inspect;
 mod livekit;

@@ -23,6 +23,8 @@ pub struct RoomRow {
 pub struct ParticipantRow {
     pub participant_sid: String,
     pub join_time_secs: i64,
+    /// For one identity's sessions across rooms (docs/behaviour.md §7.2).
+    pub identity: Option<String>,
     pub json: StoredJson,
 }
 
@@ -98,6 +100,7 @@ pub fn participant_row(summary: &ParticipantSummary) -> ParticipantRow {
     ParticipantRow {
         participant_sid: summary.participant_sid.to_string(),
         join_time_secs: summary.join_time.map_or(0, Millis::secs),
+        identity: summary.participant_identity.clone(),
         json: StoredJson::of(summary),
     }
 }

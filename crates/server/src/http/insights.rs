@@ -25,11 +25,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/Video/Rooms/{room_sid}/Participants/{participant_sid}", get(fetch_participant))
 }
 
-fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
     form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect()
 }
 
-fn pairs_ref(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+pub(crate) fn pairs_ref(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
     pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
@@ -99,7 +99,7 @@ fn keep_list(default_window: bool, filter: &RoomFilter, paging: &Paging) -> Keep
 
 /// What a cached answer depends on besides the database: the account, the base of its URLs,
 /// and the request's path and query as sent.
-fn cache_key(auth: &Authenticated, base: &str, uri: &OriginalUri) -> String {
+pub(crate) fn cache_key(auth: &Authenticated, base: &str, uri: &OriginalUri) -> String {
     let target = uri.path_and_query().map_or("", |p| p.as_str());
     format!("{}\n{base}\n{target}", auth.account)
 }

@@ -8,6 +8,7 @@ pub mod callbacks;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod identity;
 pub mod insights;
 pub mod listing;
 pub mod livekit;
