@@ -227,6 +227,7 @@ fn write_sqlite(conn: &mut rusqlite::Connection, updates: &[RoomUpdate]) -> rusq
                     room,
                     participant.participant_sid,
                     participant.join_time_secs,
+                    participant.identity,
                     participant.json.0
                 ])?;
             }
@@ -259,6 +260,7 @@ async fn write_postgres(conn: &mut sqlx::PgConnection, updates: &[RoomUpdate]) -
                 .bind(room)
                 .bind(&participant.participant_sid)
                 .bind(participant.join_time_secs)
+                .bind(&participant.identity)
                 .bind(&participant.json.0)
                 .execute(&mut *txn)
                 .await?;
