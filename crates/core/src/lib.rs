@@ -16,6 +16,7 @@ pub mod source;
 pub mod store;
 pub mod summary;
 pub mod time;
+pub mod usage;
 pub mod vocab;
 
 pub use account::{Account, ApiKey};
