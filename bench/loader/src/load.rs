@@ -11,6 +11,7 @@ use roomlog_core::account::Account;
 use roomlog_core::fold::update::{update, RoomUpdate};
 use roomlog_core::{AccountEvent, AccountSid, FoldSettings, Millis, RoomSid, Store};
 use roomlog_store_postgres::PostgresStore;
+use roomlog_store_sql::usage::{statements as usage_sql, UsageRow};
 use roomlog_store_sql::{numbered, statements};
 use roomlog_store_sqlite::SqliteStore;
 use sqlx::{Connection, Executor};
@@ -207,6 +208,7 @@ fn write_sqlite(conn: &mut rusqlite::Connection, updates: &[RoomUpdate]) -> rusq
     {
         let mut rooms = txn.prepare_cached(statements::UPSERT_ROOM)?;
         let mut participants = txn.prepare_cached(statements::UPSERT_PARTICIPANT)?;
+        let mut usage = txn.prepare_cached(usage_sql::UPSERT_ROOM_USAGE)?;
         for update in updates {
             let row = &update.room;
             let room = update.state.room_sid.as_str();
@@ -231,6 +233,22 @@ fn write_sqlite(conn: &mut rusqlite::Connection, updates: &[RoomUpdate]) -> rusq
                     participant.json.0
                 ])?;
             }
+            let u = UsageRow::of(&update.usage);
+            let [completed, sessions, seconds, minutes, room_seconds, recording, peak] = u.counts;
+            usage.execute(rusqlite::params![
+                mix::ACCOUNT_SID,
+                room,
+                u.day,
+                u.room_type,
+                completed,
+                sessions,
+                seconds,
+                minutes,
+                room_seconds,
+                recording,
+                peak,
+                u.identities
+            ])?;
         }
     }
     txn.commit()
@@ -238,6 +256,7 @@ fn write_sqlite(conn: &mut rusqlite::Connection, updates: &[RoomUpdate]) -> rusq
 
 async fn write_postgres(conn: &mut sqlx::PgConnection, updates: &[RoomUpdate]) -> Result<(), sqlx::Error> {
     let (room_sql, participant_sql) = (numbered(statements::UPSERT_ROOM), numbered(statements::UPSERT_PARTICIPANT));
+    let usage_sql = numbered(usage_sql::UPSERT_ROOM_USAGE);
     let mut txn = conn.begin().await?;
     for update in updates {
         let row = &update.room;
@@ -265,6 +284,12 @@ async fn write_postgres(conn: &mut sqlx::PgConnection, updates: &[RoomUpdate]) -
                 .execute(&mut *txn)
                 .await?;
         }
+        let u = UsageRow::of(&update.usage);
+        let mut usage = sqlx::query(&usage_sql).bind(mix::ACCOUNT_SID).bind(room).bind(u.day).bind(u.room_type);
+        for count in u.counts {
+            usage = usage.bind(count);
+        }
+        usage.bind(u.identities).execute(&mut *txn).await?;
     }
     txn.commit().await
 }
@@ -279,13 +304,15 @@ mod tests {
         for sql in [
             "SELECT account_sid, room_sid, create_time, room_name, room_type, codecs, revisit_ms, state, summary
              FROM rooms ORDER BY account_sid, room_sid",
-            "SELECT account_sid, room_sid, participant_sid, join_time, '', '', '', summary, ''
+            "SELECT account_sid, room_sid, participant_sid, join_time, identity, summary
              FROM participants ORDER BY account_sid, room_sid, participant_sid",
+            "SELECT * FROM room_usage ORDER BY account_sid, room_sid",
         ] {
             let mut statement = conn.prepare(sql).unwrap();
+            let columns = statement.column_count();
             let rows = statement
                 .query_map([], |row| {
-                    (0..9).map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
+                    (0..columns).map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
                 })
                 .unwrap();
             out.extend(rows.map(|cells: rusqlite::Result<Vec<String>>| cells.unwrap().join("|")));
@@ -304,7 +331,7 @@ mod tests {
         open(&bulked).await.unwrap();
         bulk(&bulked, rooms, now, false).await.unwrap();
         let (a, b) = (dump(&ingested), dump(&bulked));
-        assert!(a.len() > rooms as usize, "rooms and participants were written");
+        assert!(a.len() > 2 * rooms as usize, "rooms, participants and usage were written");
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x, y);

@@ -578,6 +578,100 @@ pub async fn one_identity_s_sessions_are_found_across_rooms(store: &dyn Store) {
     assert_eq!(sids(&store.list_identity_sessions(&account, &user, &first_page(10)).await.unwrap()), [upstream_sid]);
 }
 
+/// docs/behaviour.md §7.1: what each room adds to the usage answer is what its current summary
+/// says, for every order the events arrive in, one by one or in one batch, and after a rebuild;
+/// imported rooms count; purged rooms and other accounts' rooms do not.
+pub async fn room_usage_follows_the_summaries_in_any_order_and_after_a_rebuild(store: &dyn Store) {
+    use crate::usage::{day_of, RoomUsage};
+    let settings = FoldSettings::default();
+    let now = Millis(T0 + 3 * 86_400_000);
+    let day = 86_400_000;
+    let (a, b) = (RoomSid::generate(), RoomSid::generate());
+    let person = |room: &RoomSid, n: u8| ParticipantSid::from_seed(format!("{room}{n}").as_bytes());
+    let events = vec![
+        event(&a, "room-created", 0, json!({"room_type": "group"})),
+        event(
+            &a,
+            "participant-connected",
+            1_000,
+            json!({"participant_sid": person(&a, 1), "participant_identity": "alice"}),
+        ),
+        event(
+            &a,
+            "participant-connected",
+            2_000,
+            json!({"participant_sid": person(&a, 2), "participant_identity": "bob"}),
+        ),
+        event(
+            &a,
+            "participant-disconnected",
+            62_000,
+            json!({"participant_sid": person(&a, 1), "participant_duration": 61}),
+        ),
+        event(
+            &a,
+            "participant-connected",
+            70_000,
+            json!({"participant_sid": person(&a, 3), "participant_identity": "alice"}),
+        ),
+        event(&a, "room-ended", 600_000, json!({"room_duration": 600})),
+        event(&b, "room-created", day, json!({"room_type": "go"})),
+        event(
+            &b,
+            "participant-connected",
+            day + 1_000,
+            json!({"participant_sid": person(&b, 1), "participant_identity": "carol"}),
+        ),
+    ];
+    let usage = |account: AccountSid| async move {
+        let mut rows: Vec<String> =
+            store.room_usage(&account, 0, i64::MAX / 2).await.unwrap().iter().map(|u| format!("{u:?}")).collect();
+        rows.sort();
+        rows
+    };
+    let one_by_one = new_account(store).await;
+    for e in stamp(&one_by_one, events.clone()) {
+        store.append(std::slice::from_ref(&e), &settings, now).await.unwrap();
+    }
+    let expected = usage(one_by_one.clone()).await;
+    assert_eq!(expected.len(), 2, "one row per room");
+    let mut reversed = events.clone();
+    reversed.reverse();
+    let mut rotated = events.clone();
+    rotated.rotate_left(3);
+    for order in [reversed, rotated] {
+        let account = new_account(store).await;
+        for e in stamp(&account, order.clone()) {
+            store.append(std::slice::from_ref(&e), &settings, now).await.unwrap();
+        }
+        assert_eq!(usage(account.clone()).await, expected, "another order, the same usage");
+        let batch = new_account(store).await;
+        store.append(&stamp(&batch, order), &settings, now).await.unwrap();
+        assert_eq!(usage(batch).await, expected, "in one batch too");
+    }
+    let found = store.room_usage(&one_by_one, day_of(Millis(T0)), day_of(Millis(T0))).await.unwrap();
+    assert_eq!(found.len(), 1, "room b is on the next day");
+    let room_a: &RoomUsage = &found[0];
+    assert_eq!(
+        (room_a.sessions, room_a.participant_seconds, room_a.participant_minutes),
+        (3, 61 + 598 + 530, 2 + 10 + 9)
+    );
+    assert_eq!((room_a.completed, room_a.room_seconds), (true, 600));
+    assert_eq!(room_a.identities.iter().map(String::as_str).collect::<Vec<_>>(), ["alice", "bob"]);
+
+    store.rebuild(&settings, now).await.unwrap();
+    assert_eq!(usage(one_by_one.clone()).await, expected, "a rebuild gives the same usage");
+
+    let archive = new_account(store).await;
+    let archived = imported(&RoomSid::generate(), "archived", 3);
+    store.import_rooms(&archive, std::slice::from_ref(&archived), None).await.unwrap();
+    let imported_usage = store.room_usage(&archive, 0, i64::MAX / 2).await.unwrap();
+    assert_eq!(imported_usage, [RoomUsage::of(&archived.room, &archived.participants)], "an imported room counts");
+
+    store.purge_before(Millis(T0 + day)).await.unwrap();
+    assert_eq!(usage(one_by_one).await.len(), 1, "a purged room no longer counts");
+}
+
 fn parse_summary<T: serde::de::DeserializeOwned>(json: Option<crate::summary::StoredJson>) -> T {
     serde_json::from_str(&json.expect("the summary exists").0).expect("a stored summary parses")
 }
@@ -664,6 +758,7 @@ macro_rules! store_contract_tests {
             an_event_id_is_scoped_to_its_room,
             lists_are_ordered_filtered_keyset_paged_and_isolated,
             one_identity_s_sessions_are_found_across_rooms,
+            room_usage_follows_the_summaries_in_any_order_and_after_a_rebuild,
             time_alone_settles_rooms_when_revisited,
             a_rebuild_equals_incremental_ingestion,
             a_batch_repeating_an_event_stores_it_once,

@@ -11,6 +11,7 @@ use crate::query::{IdentityFilter, RoomFilter};
 use crate::sid::{AccountSid, ApiKeySid, ParticipantSid, RoomSid};
 use crate::summary::{ParticipantSummary, RoomSummary, StoredJson};
 use crate::time::Millis;
+use crate::usage::RoomUsage;
 
 /// What can go wrong in storage, in terms the HTTP layer can map without knowing the backend.
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +163,14 @@ pub trait Store: Send + Sync + 'static {
         filter: &IdentityFilter,
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError>;
+    /// What each of the account's rooms created on days `first_day..=last_day` (day numbers,
+    /// UTC) adds to the usage answer (docs/behaviour.md §7.1), in no particular order.
+    async fn room_usage(
+        &self,
+        account: &AccountSid,
+        first_day: i64,
+        last_day: i64,
+    ) -> Result<Vec<RoomUsage>, StoreError>;
     async fn participant(
         &self,
         account: &AccountSid,

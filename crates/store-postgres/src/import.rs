@@ -1,6 +1,7 @@
 //! PostgreSQL's side of `roomlog-store-sql`'s import, in a transaction retried on contention.
 
 use roomlog_core::fold::update::ParticipantRow;
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::{AccountSid, Checkpoint, ImportOutcome, ImportedRoom, Millis, RoomSid, StoreError};
 use roomlog_store_sql::import::{statements as import_sql, ImportTx, ImportedRow};
 use roomlog_store_sql::{numbered, statements};
@@ -71,6 +72,10 @@ impl ImportTx for PgTx {
                 .map_err(store_error)?;
         }
         Ok(())
+    }
+
+    async fn write_usage(&mut self, account: &AccountSid, room: &RoomSid, usage: &RoomUsage) -> Result<(), StoreError> {
+        self.upsert_usage(account, room, usage).await
     }
 
     async fn save_checkpoint(&mut self, checkpoint: &Checkpoint, now: Millis) -> Result<(), StoreError> {

@@ -27,11 +27,13 @@ use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::JobRun;
 use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, IdentityFilter, ImportOutcome,
     ImportedRoom, Millis, ParticipantSid, RebuildReport, RoomFilter, RoomSid, Store, StoreError, StoredJson,
 };
+use roomlog_store_sql::usage::{room_usage, statements as usage_sql};
 use roomlog_store_sql::{numbered, statements, Arg, Query};
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row as _};
@@ -212,6 +214,32 @@ impl Store for PostgresStore {
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
         self.rows(roomlog_store_sql::list_participants(account, room, request)).await
+    }
+    async fn room_usage(
+        &self,
+        account: &AccountSid,
+        first_day: i64,
+        last_day: i64,
+    ) -> Result<Vec<RoomUsage>, StoreError> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let rows = sqlx::query(SQL.get_or_init(|| numbered(usage_sql::ROOM_USAGE_IN_DAYS)))
+            .bind(account.as_str())
+            .bind(first_day)
+            .bind(last_day)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let mut counts = [0i64; 7];
+                for (i, count) in counts.iter_mut().enumerate() {
+                    *count = row.try_get(2 + i).map_err(store_error)?;
+                }
+                let day = row.try_get(0).map_err(store_error)?;
+                let identities: String = row.try_get(9).map_err(store_error)?;
+                room_usage(day, row.try_get(1).map_err(store_error)?, counts, &identities)
+            })
+            .collect()
     }
     async fn list_identity_sessions(
         &self,

@@ -4,8 +4,10 @@ use std::future::Future;
 
 use roomlog_core::fold::update::RoomUpdate;
 use roomlog_core::outbox::NewMessage;
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::{AccountEvent, AccountSid, AppendOutcome, FoldSettings, Millis, RebuildReport, RoomSid, StoreError};
 use roomlog_store_sql::outbox::statements as outbox_sql;
+use roomlog_store_sql::usage::{statements as usage_sql, UsageRow};
 use roomlog_store_sql::{numbered, statements, Destinations, DueRoom, WriteTx};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
@@ -47,6 +49,29 @@ where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
     text.parse().map_err(|e| StoreError::Other(Box::new(e)))
+}
+
+impl PgTx {
+    /// Replaces what the room adds to the usage answer (docs/behaviour.md §7.1).
+    pub(crate) async fn upsert_usage(
+        &mut self,
+        account: &AccountSid,
+        room: &RoomSid,
+        usage: &RoomUsage,
+    ) -> Result<(), StoreError> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let row = UsageRow::of(usage);
+        let mut query = sqlx::query(SQL.get_or_init(|| numbered(usage_sql::UPSERT_ROOM_USAGE)))
+            .bind(account.as_str())
+            .bind(room.as_str())
+            .bind(row.day)
+            .bind(row.room_type);
+        for count in row.counts {
+            query = query.bind(count);
+        }
+        query.bind(row.identities).execute(&mut *self.0).await.map_err(store_error)?;
+        Ok(())
+    }
 }
 
 impl WriteTx for PgTx {
@@ -125,7 +150,7 @@ impl WriteTx for PgTx {
                 .await
                 .map_err(store_error)?;
         }
-        Ok(())
+        self.upsert_usage(account, room, &update.usage).await
     }
 
     async fn due_rooms(&mut self, now: Millis, limit: i64) -> Result<Vec<DueRoom>, StoreError> {

@@ -7,6 +7,7 @@
 //! and an import never replaces a room that is folded from events here.
 
 use roomlog_core::fold::update::{participant_row, ParticipantRow};
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::{
     AccountSid, Checkpoint, CodecSet, ImportOutcome, ImportedRoom, Millis, RoomSid, StoreError, StoredJson,
 };
@@ -53,6 +54,8 @@ pub trait ImportTx {
         room: &RoomSid,
         rows: &[ParticipantRow],
     ) -> Result<(), StoreError>;
+    /// Replaces what the room adds to the usage answer.
+    async fn write_usage(&mut self, account: &AccountSid, room: &RoomSid, usage: &RoomUsage) -> Result<(), StoreError>;
     async fn save_checkpoint(&mut self, checkpoint: &Checkpoint, now: Millis) -> Result<(), StoreError>;
 }
 
@@ -90,6 +93,7 @@ pub async fn import_rooms<T: ImportTx>(
             })
             .collect();
         tx.replace_participants(account, &row.room_sid, &participants).await?;
+        tx.write_usage(account, &row.room_sid, &RoomUsage::of(&room, &imported.participants)).await?;
         outcome.rooms += 1;
         outcome.participants += participants.len() as u64;
     }

@@ -9,6 +9,7 @@ pub mod import;
 pub mod jobs;
 pub mod outbox;
 mod queries;
+pub mod usage;
 mod writes;
 
 pub use queries::{list_identity_sessions, list_participants, list_rooms, numbered, Arg, Query};
@@ -40,10 +41,12 @@ pub mod statements {
     pub const ROOM: &str = "SELECT summary FROM rooms WHERE account_sid = ? AND room_sid = ?";
     pub const PARTICIPANT: &str =
         "SELECT summary FROM participants WHERE account_sid = ? AND room_sid = ? AND participant_sid = ?";
-    /// Retention: a room created before the cut-off (whole seconds) goes with its participants
-    /// and events; run in this order, in one transaction.
-    pub const PURGE: [&str; 3] = [
+    /// Retention: a room created before the cut-off (whole seconds) goes with its participants,
+    /// its usage and its events; run in this order, in one transaction.
+    pub const PURGE: [&str; 4] = [
         "DELETE FROM participants WHERE (account_sid, room_sid) IN
+           (SELECT account_sid, room_sid FROM rooms WHERE create_time < ?)",
+        "DELETE FROM room_usage WHERE (account_sid, room_sid) IN
            (SELECT account_sid, room_sid FROM rooms WHERE create_time < ?)",
         "DELETE FROM events WHERE (account_sid, room_sid) IN
            (SELECT account_sid, room_sid FROM rooms WHERE create_time < ?)",

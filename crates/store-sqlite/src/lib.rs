@@ -25,6 +25,7 @@ use roomlog_core::account::{Account, ApiKey, LiveKitKey};
 use roomlog_core::outbox::{Attempt, FailedMessage, Message, TargetKey, TargetState, WebhookEndpoint};
 use roomlog_core::page::{PageRequest, Row};
 use roomlog_core::store::RawEvent;
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::JobRun;
 use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, AppendOutcome, Checkpoint, FoldSettings, IdentityFilter, ImportOutcome,
@@ -140,6 +141,14 @@ impl Store for SqliteStore {
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
         self.readers.list_participants(account, room, request).await
+    }
+    async fn room_usage(
+        &self,
+        account: &AccountSid,
+        first_day: i64,
+        last_day: i64,
+    ) -> Result<Vec<RoomUsage>, StoreError> {
+        self.readers.room_usage(account, first_day, last_day).await
     }
     async fn list_identity_sessions(
         &self,

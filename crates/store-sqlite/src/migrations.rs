@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "add participant identity",
         sql: include_str!("../migrations/0008_add_participant_identity.sql"),
     },
+    Migration { version: 9, description: "add room usage", sql: include_str!("../migrations/0009_add_room_usage.sql") },
 ];
 
 /// sqlx's table, column for column.

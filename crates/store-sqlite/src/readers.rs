@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use roomlog_core::page::{PageRequest, Row};
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::{AccountSid, IdentityFilter, ParticipantSid, RoomFilter, RoomSid, StoreError, StoredJson};
+use roomlog_store_sql::usage::{room_usage, statements as usage_sql};
 use roomlog_store_sql::{statements, Arg, Query};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OptionalExtension, ToSql};
@@ -97,6 +99,33 @@ impl Readers {
         request: &PageRequest,
     ) -> Result<Vec<Row>, StoreError> {
         self.rows(roomlog_store_sql::list_identity_sessions(account, filter, request)).await
+    }
+
+    pub async fn room_usage(
+        &self,
+        account: &AccountSid,
+        first_day: i64,
+        last_day: i64,
+    ) -> Result<Vec<RoomUsage>, StoreError> {
+        let rows: Vec<(i64, Option<String>, [i64; 7], String)> = self
+            .with(|connection| {
+                let mut statement = connection.prepare_cached(usage_sql::ROOM_USAGE_IN_DAYS).map_err(driver_error)?;
+                let rows = statement
+                    .query_map(rusqlite::params![account.as_str(), first_day, last_day], |row| {
+                        let mut counts = [0i64; 7];
+                        for (i, count) in counts.iter_mut().enumerate() {
+                            *count = row.get(2 + i)?;
+                        }
+                        Ok((row.get(0)?, row.get(1)?, counts, row.get(9)?))
+                    })
+                    .and_then(|rows| rows.collect())
+                    .map_err(driver_error)?;
+                Ok(rows)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(day, room_type, counts, identities)| room_usage(day, room_type, counts, &identities))
+            .collect()
     }
 
     pub async fn room(&self, account: &AccountSid, room: &RoomSid) -> Result<Option<StoredJson>, StoreError> {

@@ -11,9 +11,11 @@ use std::task::{Context, Poll, Waker};
 
 use roomlog_core::fold::update::{ParticipantRow, RoomUpdate};
 use roomlog_core::outbox::NewMessage;
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::{AccountEvent, AccountSid, Checkpoint, Millis, RoomSid, StoreError};
 use roomlog_store_sql::import::{statements as import_sql, ImportTx, ImportedRow};
 use roomlog_store_sql::outbox::statements as outbox_sql;
+use roomlog_store_sql::usage::{statements as usage_sql, UsageRow};
 use roomlog_store_sql::Destinations;
 use roomlog_store_sql::{statements, DueRoom, WriteTx};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -72,6 +74,26 @@ impl WriterTx<'_> {
         }
         Ok(())
     }
+
+    fn upsert_usage(&self, account: &AccountSid, room: &RoomSid, usage: &RoomUsage) -> Result<(), StoreError> {
+        let row = UsageRow::of(usage);
+        let [completed, sessions, seconds, minutes, room_seconds, recording, peak] = row.counts;
+        let values = params![
+            account.as_str(),
+            room.as_str(),
+            row.day,
+            row.room_type,
+            completed,
+            sessions,
+            seconds,
+            minutes,
+            room_seconds,
+            recording,
+            peak,
+            row.identities
+        ];
+        self.execute(usage_sql::UPSERT_ROOM_USAGE, values).map(drop)
+    }
 }
 
 impl WriteTx for WriterTx<'_> {
@@ -123,24 +145,24 @@ impl WriteTx for WriterTx<'_> {
                 row.codecs
             ],
         )?;
-        if in_place == 1 {
-            return self.upsert_participants(account, room, &update.participants);
+        if in_place == 0 {
+            self.execute(
+                statements::UPSERT_ROOM,
+                params![
+                    account.as_str(),
+                    room.as_str(),
+                    row.create_time_secs,
+                    row.room_name,
+                    row.room_type,
+                    row.codecs,
+                    row.revisit_at.map(|m| m.0),
+                    update.state_json,
+                    row.json.0
+                ],
+            )?;
         }
-        self.execute(
-            statements::UPSERT_ROOM,
-            params![
-                account.as_str(),
-                room.as_str(),
-                row.create_time_secs,
-                row.room_name,
-                row.room_type,
-                row.codecs,
-                row.revisit_at.map(|m| m.0),
-                update.state_json,
-                row.json.0
-            ],
-        )?;
-        self.upsert_participants(account, room, &update.participants)
+        self.upsert_participants(account, room, &update.participants)?;
+        self.upsert_usage(account, room, &update.usage)
     }
 
     async fn due_rooms(&mut self, now: Millis, limit: i64) -> Result<Vec<DueRoom>, StoreError> {
@@ -227,6 +249,10 @@ impl ImportTx for WriterTx<'_> {
     ) -> Result<(), StoreError> {
         self.execute(statements::DELETE_PARTICIPANTS, params![account.as_str(), room.as_str()])?;
         self.upsert_participants(account, room, rows)
+    }
+
+    async fn write_usage(&mut self, account: &AccountSid, room: &RoomSid, usage: &RoomUsage) -> Result<(), StoreError> {
+        self.upsert_usage(account, room, usage)
     }
 
     async fn save_checkpoint(&mut self, checkpoint: &Checkpoint, now: Millis) -> Result<(), StoreError> {

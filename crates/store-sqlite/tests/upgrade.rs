@@ -5,9 +5,11 @@ use std::path::Path;
 
 use roomlog_core::account::LiveKitKey;
 use roomlog_core::page::PageRequest;
+use roomlog_core::usage::RoomUsage;
 use roomlog_core::{
     AccountEvent, AccountSid, ApiKeySid, FoldSettings, IdentityFilter, Millis, RoomEvent, RoomFilter, Store,
 };
+use roomlog_core::{ParticipantSummary, RoomSummary};
 use roomlog_store_sqlite::SqliteStore;
 use sha2::{Digest, Sha384};
 
@@ -108,6 +110,28 @@ async fn a_database_from_0_1_0_upgrades_in_place() {
     let judy = IdentityFilter { identity: "judy-1".into(), created_after: None, created_before: None };
     let found = store.list_identity_sessions(&account, &judy, &page()).await.unwrap();
     assert_eq!(found.iter().map(|row| row.sid.as_str()).collect::<Vec<_>>(), ["PAa4525e2e27d4e93fd3d2449b1bad6d13"]);
+
+    // Migration 0009 filled in each room's usage as the store computes it from the summaries.
+    let mut backfilled = store.room_usage(&account, 0, i64::MAX / 2).await.unwrap();
+    let mut computed = Vec::new();
+    for sid in ROOMS {
+        let room = sid.parse().unwrap();
+        let summary: RoomSummary =
+            serde_json::from_str(&store.room(&account, &room).await.unwrap().unwrap().0).unwrap();
+        let participants: Vec<ParticipantSummary> = store
+            .list_participants(&account, &room, &page())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| serde_json::from_str(&row.json.0).unwrap())
+            .collect();
+        computed.push(RoomUsage::of(&summary, &participants));
+    }
+    let key = |u: &RoomUsage| format!("{u:?}");
+    backfilled.sort_by_key(key);
+    computed.sort_by_key(key);
+    assert_eq!(backfilled, computed);
+    assert!(computed.iter().all(|u| u.sessions == 2 && u.identities.len() == 2), "{computed:?}");
 
     let settings = FoldSettings::default();
     let new_room = "RM000000ffffffffffffffffffffffffff";

@@ -36,6 +36,8 @@ pub struct RoomUpdate {
     pub room: RoomRow,
     /// Only the participants whose summary changed (or all of them for a new room).
     pub participants: Vec<ParticipantRow>,
+    /// What the room adds to the usage answer (docs/behaviour.md §7.1), from all its participants.
+    pub usage: crate::usage::RoomUsage,
     /// What room webhooks announce (docs/behaviour.md §6.2): a room seen for the first time,
     /// and a room whose processing became final, or that changed after it was final.
     pub announce: Announce,
@@ -78,10 +80,11 @@ pub fn update<'a>(
     let after = state.summarize(account, settings, now);
     let participants = changed_participants(before.as_ref(), &after);
     let room = room_row(&after);
+    let usage = crate::usage::RoomUsage::of(&after.room, &after.participants);
     let announce = announce(state.written_final, before.as_ref(), &after);
     state.written_final = is_final(&after);
     let state_json = serde_json::to_string(&state)?;
-    Ok(RoomUpdate { state, state_json, room, participants, announce })
+    Ok(RoomUpdate { state, state_json, room, participants, usage, announce })
 }
 
 pub fn room_row(folded: &Folded) -> RoomRow {
