@@ -13,6 +13,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(http::insights::router())
         .merge(http::identity::router())
+        .merge(http::usage::router())
         .merge(http::events::router())
         .merge(http::callbacks::router())
         .merge(http::livekit::router())

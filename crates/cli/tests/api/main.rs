@@ -29,3 +29,4 @@ mod rooms;
 mod scheduled_import;
 mod summaries;
 mod urls;
+mod usage;

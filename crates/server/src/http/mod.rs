@@ -12,6 +12,7 @@ pub mod identity;
 pub mod insights;
 pub mod listing;
 pub mod livekit;
+pub mod usage;
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
