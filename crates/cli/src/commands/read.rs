@@ -1,15 +1,16 @@
-//! `roomlog rooms list|get` and `roomlog participants list|get`: the four Insights resources
-//! (docs/behaviour.md §1) read from any compatible API and printed as table, JSON or CSV.
+//! `roomlog rooms list|get` and `roomlog participants list|get|search`: the four Insights
+//! resources (docs/behaviour.md §1) and one identity's sessions across rooms (§7.2), read from
+//! the API and printed as table, JSON or CSV.
 
 use clap::{Args, Subcommand};
-use roomlog_core::{ParticipantSid, RoomSid};
+use roomlog_core::{IdentityFilter, ParticipantSid, RoomSid};
 use serde_json::value::RawValue;
 
 use roomlog_client::fields::Kind;
 use roomlog_client::output::{ignore_broken_pipe, write_one, ListWriter};
 use roomlog_client::InsightsClient;
 
-use crate::client_args::{FilterArgs, OutputArgs, PagingArgs, ServerArgs};
+use crate::client_args::{DateArg, FilterArgs, OutputArgs, PagingArgs, ServerArgs};
 
 #[derive(Subcommand, Debug)]
 pub enum RoomsCommand {
@@ -42,6 +43,24 @@ pub enum ParticipantsCommand {
     /// List a room's participants in join order.
     List {
         room_sid: RoomSid,
+        #[command(flatten)]
+        paging: PagingArgs,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One identity's sessions in every room, newest first (docs/behaviour.md §7.2).
+    Search {
+        /// The participant identity, exactly (case matters).
+        #[arg(long)]
+        identity: String,
+        /// Sessions joined at or after this date, or this long ago (`7d`, `12h`).
+        #[arg(long, value_name = "DATE")]
+        created_after: Option<DateArg>,
+        /// Sessions joined before this date, or before this long ago.
+        #[arg(long, value_name = "DATE")]
+        created_before: Option<DateArg>,
         #[command(flatten)]
         paging: PagingArgs,
         #[command(flatten)]
@@ -82,6 +101,18 @@ pub async fn participants(command: ParticipantsCommand) -> anyhow::Result<()> {
             let client = server.client()?;
             let query = [("PageSize", paging.page_size().to_string())];
             let url = client.url(&format!("/v1/Video/Rooms/{room_sid}/Participants"), &query);
+            list(&client, url, paging.limit, Kind::Participant, &output).await
+        }
+        ParticipantsCommand::Search { identity, created_after, created_before, paging, server, output } => {
+            let client = server.client()?;
+            let filter = IdentityFilter {
+                identity,
+                created_after: created_after.map(|d| d.0),
+                created_before: created_before.map(|d| d.0),
+            };
+            let mut query = filter.query_pairs();
+            query.push(("PageSize", paging.page_size().to_string()));
+            let url = client.url("/v1/Video/Participants", &query);
             list(&client, url, paging.limit, Kind::Participant, &output).await
         }
         ParticipantsCommand::Get { room_sid, participant_sid, server, output } => {

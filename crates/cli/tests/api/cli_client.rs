@@ -126,6 +126,42 @@ async fn participants_are_listed_and_fetched_as_the_api_serves_them() {
     assert_eq!(fetched, app.get(&format!("/v1/Video/Rooms/{room}/Participants/{one}")).await.ok("get"));
 }
 
+#[tokio::test]
+async fn one_identity_s_sessions_are_searched_across_rooms_and_paged_through() {
+    let app = spawn_app().await;
+    let (lobby, hall) = (crate::fixtures::room("lobby"), crate::fixtures::room("hall"));
+    let sessions: Vec<Participant> = (0..3).map(|_| crate::fixtures::participant("erin")).collect();
+    app.ingest([
+        lobby.created(&at(0, 0)),
+        lobby.connected(&sessions[0], &at(0, 1)),
+        hall.created(&at(1, 0)),
+        hall.connected(&sessions[1], &at(1, 5)),
+        lobby.connected(&sessions[2], &at(2, 0)),
+        hall.connected(&crate::fixtures::participant("frank"), &at(2, 1)),
+    ])
+    .await;
+    let served = app.get("/v1/Video/Participants?Identity=erin").await.ok("the API");
+    // One item per request: the client follows next_page_url to the end.
+    let args = ["participants", "search", "--identity", "erin", "--page-size", "1", "--limit", "0", "--format", "json"];
+    let found = json(&client(&app, &args).await, "search");
+    assert_eq!(found, served["participants"], "every session, newest first, as the API serves them");
+    assert_eq!(sid_list(&found, "participant_sid"), [sessions[2].sid.as_str(), &sessions[1].sid, &sessions[0].sid]);
+    let args = [
+        "participants",
+        "search",
+        "--identity",
+        "erin",
+        "--created-before",
+        "2025-10-27T18:02:00Z",
+        "--format",
+        "json",
+    ];
+    assert_eq!(
+        sid_list(&json(&client(&app, &args).await, "before"), "participant_sid"),
+        [sessions[1].sid.as_str(), &sessions[0].sid]
+    );
+}
+
 /// CSV cells parse back to the API's values: text as is, null empty, codecs space-separated.
 fn assert_csv_matches(csv_text: &str, items: &[Value], case: &str) {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
