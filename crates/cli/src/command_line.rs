@@ -59,6 +59,9 @@ pub enum Command {
         #[command(subcommand)]
         command: read::ParticipantsCommand,
     },
+    /// Usage per day or month from this server's `GET /v1/Video/Usage`: rooms, sessions,
+    /// distinct identities, participant-minutes, by room type.
+    Usage(Box<read::UsageArgs>),
     /// Copy rooms and participants from an Insights API (Twilio's, or another roomlog) into
     /// this database; resumable.
     Import(Box<ImportArgs>),

@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild(args) => admin::rebuild(args).await,
         Command::Rooms { command } => read::rooms(command).await,
         Command::Participants { command } => read::participants(command).await,
+        Command::Usage(args) => read::usage(*args).await,
         Command::Import(args) => import::run(*args).await,
         Command::Demo(args) => demo::run(*args).await,
         Command::Export(args) => export::run(*args).await,

@@ -8,6 +8,8 @@ use serde_json::Value;
 pub enum Kind {
     Room,
     Participant,
+    /// A row of the usage answer (docs/behaviour.md §7.1).
+    Usage,
 }
 
 /// Every field of a room summary, in Twilio's schema order.
@@ -58,11 +60,28 @@ pub const PARTICIPANT_FIELDS: &[&str] = &[
     "publisher_info",
 ];
 
+/// Every field of a usage row, in the order docs/behaviour.md §7.1 gives.
+pub const USAGE_FIELDS: &[&str] = &[
+    "start_date",
+    "end_date",
+    "rooms",
+    "completed_rooms",
+    "participant_sessions",
+    "unique_identities",
+    "participant_seconds",
+    "participant_minutes",
+    "room_seconds",
+    "recording_seconds",
+    "peak_concurrent_participants",
+    "by_room_type",
+];
+
 impl Kind {
     pub fn fields(self) -> &'static [&'static str] {
         match self {
             Kind::Room => ROOM_FIELDS,
             Kind::Participant => PARTICIPANT_FIELDS,
+            Kind::Usage => USAGE_FIELDS,
         }
     }
 }

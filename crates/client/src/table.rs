@@ -44,6 +44,7 @@ pub fn headers(kind: Kind) -> &'static [&'static str] {
         Kind::Participant => {
             &["PARTICIPANT SID", "IDENTITY", "STATUS", "JOINED (UTC)", "LEFT (UTC)", "DURATION", "CODECS"]
         }
+        Kind::Usage => &["START", "END", "ROOMS", "COMPLETED", "SESSIONS", "IDENTITIES", "MINUTES", "PEAK"],
     }
 }
 
@@ -69,6 +70,11 @@ pub fn row(kind: Kind, item: &Value) -> Vec<String> {
             seconds("duration_sec"),
             text(&item["codecs"], 24),
         ],
+        Kind::Usage => ["start_date", "end_date", "rooms", "completed_rooms", "participant_sessions"]
+            .into_iter()
+            .chain(["unique_identities", "participant_minutes", "peak_concurrent_participants"])
+            .map(|field| text(&item[field], 12))
+            .collect(),
     }
 }
 

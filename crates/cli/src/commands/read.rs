@@ -1,9 +1,9 @@
 //! `roomlog rooms list|get` and `roomlog participants list|get|search`: the four Insights
 //! resources (docs/behaviour.md §1) and one identity's sessions across rooms (§7.2), read from
-//! the API and printed as table, JSON or CSV.
+//! the API and printed as table, JSON or CSV; `roomlog usage` (§7.1) likewise.
 
 use clap::{Args, Subcommand};
-use roomlog_core::{IdentityFilter, ParticipantSid, RoomSid};
+use roomlog_core::{IdentityFilter, ParticipantSid, RoomSid, RoomType};
 use serde_json::value::RawValue;
 
 use roomlog_client::fields::Kind;
@@ -121,6 +121,45 @@ pub async fn participants(command: ParticipantsCommand) -> anyhow::Result<()> {
             show(&client, &path, Kind::Participant, &output).await
         }
     }
+}
+
+/// `roomlog usage`: the usage answer (docs/behaviour.md §7.1), one row per day or month.
+#[derive(Args, Debug)]
+pub struct UsageArgs {
+    /// First day (YYYY-MM-DD, UTC); default: 29 days before the end date.
+    #[arg(long, value_name = "DATE")]
+    pub start_date: Option<String>,
+    /// Last day (YYYY-MM-DD, UTC); default: today.
+    #[arg(long, value_name = "DATE")]
+    pub end_date: Option<String>,
+    /// `day` or `month`.
+    #[arg(long, default_value = "day", value_parser = ["day", "month"])]
+    pub granularity: String,
+    /// Only rooms of this type (repeatable: any of them).
+    #[arg(long, value_name = "TYPE")]
+    pub room_type: Vec<RoomType>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub async fn usage(args: UsageArgs) -> anyhow::Result<()> {
+    let client = args.server.client()?;
+    let mut query: Vec<(&str, String)> = Vec::new();
+    query.extend(args.start_date.map(|d| ("StartDate", d)));
+    query.extend(args.end_date.map(|d| ("EndDate", d)));
+    query.push(("Granularity", args.granularity));
+    query.extend(args.room_type.iter().map(|t| ("RoomType", t.as_str().to_owned())));
+    let answer: serde_json::Value = client.get(&client.url("/v1/Video/Usage", &query)).await?;
+    let rows = answer["usage"].as_array().cloned().unwrap_or_default();
+    let stdout = std::io::BufWriter::new(std::io::stdout());
+    let mut writer = ListWriter::new(args.output.format(), Kind::Usage, stdout, false)?;
+    let written = rows
+        .iter()
+        .try_for_each(|row| writer.item(&serde_json::value::to_raw_value(row)?))
+        .and_then(|()| writer.finish());
+    Ok(ignore_broken_pipe(written)?)
 }
 
 /// Streams every item of a list (following `next_page_url`) to stdout; a closed pipe stops it.

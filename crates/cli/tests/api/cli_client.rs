@@ -162,6 +162,49 @@ async fn one_identity_s_sessions_are_searched_across_rooms_and_paged_through() {
     );
 }
 
+#[tokio::test]
+async fn usage_is_printed_as_the_api_serves_it_in_every_format() {
+    let app = spawn_app().await;
+    fixed_rooms(&app).await;
+    let range = ["--start-date", "2025-10-26", "--end-date", "2025-10-28"];
+    let served = app.get("/v1/Video/Usage?StartDate=2025-10-26&EndDate=2025-10-28").await.ok("the API");
+    let args: Vec<&str> = ["usage"].into_iter().chain(range).chain(["--format", "json"]).collect();
+    let printed = json(&client(&app, &args).await, "usage json");
+    assert_eq!(printed, served["usage"], "the rows as served");
+    assert_eq!(printed.as_array().unwrap().len(), 3);
+    assert!(printed[1]["rooms"].as_i64().unwrap() >= 1, "the fixed rooms are on 2025-10-27: {printed}");
+
+    let args: Vec<&str> = ["usage"].into_iter().chain(range).chain(["--format", "csv"]).collect();
+    let csv_text = client(&app, &args).await;
+    let mut reader = csv::Reader::from_reader(csv_text.ok("usage csv").as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(headers[..3], ["start_date", "end_date", "rooms"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows[1][column("participant_minutes")], printed[1]["participant_minutes"].to_string());
+    assert_eq!(rows[1][column("by_room_type")], printed[1]["by_room_type"].to_string());
+
+    let args = [
+        "usage",
+        "--start-date",
+        "2025-10-01",
+        "--end-date",
+        "2025-11-30",
+        "--granularity",
+        "month",
+        "--room-type",
+        "go",
+        "--format",
+        "table",
+    ];
+    let table = client(&app, &args).await;
+    let lines: Vec<&str> = table.ok("usage table").lines().collect();
+    assert!(lines[0].starts_with("START") && lines[0].contains("IDENTITIES"), "{lines:?}");
+    assert_eq!(lines.len(), 3, "a header and one row per month: {lines:?}");
+    assert!(lines[1].starts_with("2025-10-01  2025-10-31  1 "), "one go room in October: {lines:?}");
+}
+
 /// CSV cells parse back to the API's values: text as is, null empty, codecs space-separated.
 fn assert_csv_matches(csv_text: &str, items: &[Value], case: &str) {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
