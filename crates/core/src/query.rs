@@ -36,6 +36,18 @@ pub struct ParamError {
     pub message: String,
 }
 
+/// `CreatedAfter` and `CreatedBefore` as query pairs, when set (both lists put them last).
+fn push_dates(pairs: &mut Vec<(&'static str, String)>, after: Option<Millis>, before: Option<Millis>) {
+    pairs.extend(after.map(|a| ("CreatedAfter", a.to_api_string())));
+    pairs.extend(before.map(|b| ("CreatedBefore", b.to_api_string())));
+}
+
+/// The bounds as the canonical texts of filter sets write them.
+fn canonical_dates(after: Option<Millis>, before: Option<Millis>) -> (String, String) {
+    let text = |m: Option<Millis>| m.map_or(String::new(), |m| m.0.to_string());
+    (text(after), text(before))
+}
+
 fn invalid(param: &'static str, message: impl ToString) -> ParamError {
     ParamError { param, message: message.to_string() }
 }
@@ -53,19 +65,13 @@ impl RoomFilter {
         if let Some(name) = &self.room_name {
             pairs.push(("RoomName", name.clone()));
         }
-        if let Some(after) = self.created_after {
-            pairs.push(("CreatedAfter", after.to_api_string()));
-        }
-        if let Some(before) = self.created_before {
-            pairs.push(("CreatedBefore", before.to_api_string()));
-        }
+        push_dates(&mut pairs, self.created_after, self.created_before);
         pairs
     }
 
     /// A canonical text of the filter set, to which page tokens are bound.
     pub fn canonical(&self) -> String {
-        let after = self.created_after.map_or(String::new(), |m| m.0.to_string());
-        let before = self.created_before.map_or(String::new(), |m| m.0.to_string());
+        let (after, before) = canonical_dates(self.created_after, self.created_before);
         let types: Vec<&str> = self.room_types.iter().map(|t| t.as_str()).collect();
         format!(
             "t={};c={};n={};a={after};b={before}",
@@ -137,19 +143,13 @@ impl IdentityFilter {
     /// The filters as query pairs, in the order of docs/behaviour.md §7.2 for `meta` URLs.
     pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = vec![("Identity", self.identity.clone())];
-        if let Some(after) = self.created_after {
-            pairs.push(("CreatedAfter", after.to_api_string()));
-        }
-        if let Some(before) = self.created_before {
-            pairs.push(("CreatedBefore", before.to_api_string()));
-        }
+        push_dates(&mut pairs, self.created_after, self.created_before);
         pairs
     }
 
     /// A canonical text of the filter set, to which page tokens are bound.
     pub fn canonical(&self) -> String {
-        let after = self.created_after.map_or(String::new(), |m| m.0.to_string());
-        let before = self.created_before.map_or(String::new(), |m| m.0.to_string());
+        let (after, before) = canonical_dates(self.created_after, self.created_before);
         format!("i={}:{};a={after};b={before}", self.identity.len(), self.identity)
     }
 }
