@@ -41,6 +41,8 @@ pub struct UsageQuery {
     pub granularity: Granularity,
     /// In enum order, without repeats; empty means any.
     pub room_types: Vec<RoomType>,
+    /// Both ends were given: the range does not depend on the day it is answered.
+    pub dated: bool,
 }
 
 fn invalid(param: &'static str, message: impl ToString) -> ParamError {
@@ -88,6 +90,7 @@ pub fn parse_usage<'a>(
         }
     }
     room_types.sort_unstable();
+    let dated = start.is_some() && end.is_some();
     let end = end.unwrap_or(today);
     let start = match start {
         Some(start) => start,
@@ -96,7 +99,7 @@ pub fn parse_usage<'a>(
     if end < start {
         return Err(invalid("EndDate", format!("{end} is before StartDate {start}")));
     }
-    let query = UsageQuery { start, end, granularity, room_types };
+    let query = UsageQuery { start, end, granularity, room_types, dated };
     match granularity {
         Granularity::Day if query.days() > MAX_DAYS => Err(invalid(
             "StartDate",
@@ -330,8 +333,11 @@ mod tests {
         let query = parse(&[]).unwrap();
         assert_eq!((query.start, query.end, query.granularity), (d("2026-01-02"), d("2026-01-31"), Granularity::Day));
         assert_eq!(query.periods().len(), 30);
+        assert!(!query.dated);
         let query = parse(&[("EndDate", "2025-03-01")]).unwrap();
-        assert_eq!(query.start, d("2025-01-31"));
+        assert_eq!((query.start, query.dated), (d("2025-01-31"), false));
+        assert!(parse(&[("StartDate", "2025-03-01"), ("EndDate", "2025-03-01")]).unwrap().dated);
+        assert!(!parse(&[("StartDate", "2025-03-01"), ("EndDate", "")]).unwrap().dated, "empty is absent");
         assert_eq!(day_number(d("1970-01-02")), 1);
         assert_eq!(day_of(Millis(86_400_000 * 3 - 1)), 2);
     }

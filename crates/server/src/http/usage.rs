@@ -31,8 +31,6 @@ async fn usage(
     cache::answer(&state, || cache_key(&auth, &base, &uri), async {
         let pairs = query_pairs(&uri);
         let query = parse_usage(pairs_ref(&pairs), Utc::now().date_naive())?;
-        // Without both dates the range depends on the day it is answered.
-        let dated = ["StartDate", "EndDate"].iter().all(|name| pairs.iter().any(|(k, v)| k == name && !v.is_empty()));
         let rooms = state.store.room_usage(&auth.account, day_number(query.start), day_number(query.end)).await?;
         let url = format!(
             "{base}/v1/Video/Usage?{}",
@@ -48,7 +46,8 @@ async fn usage(
                 "url": url,
             },
         });
-        Ok((body.to_string(), if dated { Keep::Yes } else { Keep::No }))
+        // Without both dates the range depends on the day it is answered.
+        Ok((body.to_string(), if query.dated { Keep::Yes } else { Keep::No }))
     })
     .await
 }
